@@ -1,0 +1,112 @@
+# gefs for Unix.  GNU make.
+#
+#   make			build gefs, 9p and 9pfuse into the repository root
+#   make test		the whole test suite (normal, ASan+UBSan and TSan builds)
+#   make SAN=asan O=o.asan	a sanitizer build of everything under o.asan/
+#   make install PREFIX=/usr/local
+#
+# Objects go to $(O) (default o/); programs of the default build go to the
+# root, those of other builds stay in $(O).
+
+CC	?= cc
+O	?= o
+SAN	?=
+PREFIX	?= /usr/local
+DESTDIR	?=
+
+WARN	= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS	= -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -O2 -g $(WARN) -I. $(XCFLAGS)
+LDFLAGS	= $(XLDFLAGS)
+LIBS	= -lpthread
+
+ifeq ($(SAN),asan)
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -O1
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+ifeq ($(SAN),tsan)
+CFLAGS	+= -fsanitize=thread -O1
+LDFLAGS	+= -fsanitize=thread
+endif
+
+ifeq ($(O),o)
+BIN	= .
+else
+BIN	= $(O)
+endif
+
+# The atomics for the machine we compile for (DESIGN.md §2).
+MACH	:= $(shell $(CC) -dumpmachine)
+ifneq ($(filter x86_64-%,$(MACH)),)
+ATOMIC	= atomic-amd64.s
+else ifneq ($(filter i386-% i486-% i586-% i686-%,$(MACH)),)
+ATOMIC	= atomic-386.s
+else ifneq ($(filter aarch64-%,$(MACH)),)
+ATOMIC	= atomic-arm64.s
+else ifneq ($(filter powerpc64-% powerpc64le-%,$(MACH)),)
+ATOMIC	= atomic-power64.s
+else ifneq ($(filter arm-% armv7%,$(MACH)),)
+ATOMIC	= atomic-arm.c
+else ifneq ($(filter mips-% mipsel-% mips64-% mips64el-%,$(MACH)),)
+ATOMIC	= atomic-mips.c
+else
+ATOMIC	= atomic-c11.c
+endif
+
+# Everything but main(): the server, the tools and the unit tests link it.
+LIBSRC	= \
+	error.c \
+	plat.c \
+	hash.c \
+	pack.c \
+	$(ATOMIC)
+
+GEFSSRC	= main.c
+9PSRC	= cmd/9p.c fcall.c
+FUSESRC	= cmd/9pfuse.c fcall.c
+
+# C unit tests: test/NAME.c builds $(O)/test/NAME, run by test/NAME.t.
+UNITS	=
+
+obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
+
+PROGS	=
+
+all: $(PROGS) units
+
+units: $(foreach u,$(UNITS),$(O)/test/$(u))
+
+$(O)/%.o: %.c dat.h fns.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/%.o: %.s
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/libgefs.a: $(call obj,$(LIBSRC))
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/gefs: $(call obj,$(GEFSSRC)) $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/test/%: $(O)/test/%.o $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+test: all
+	sh test/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man4 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	for m in man/*.[148]; do \
+		[ -e "$$m" ] || continue; \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; \
+	done
+
+clean:
+	rm -rf o o.* gefs 9p 9pfuse
+
+.PHONY: all units test install clean
+.SECONDARY:

@@ -1,0 +1,340 @@
+/*
+ * dat.h: every type and constant of gefs for Unix.
+ *
+ * Sections follow the subsystems of DESIGN.md §5.  Constants and layouts are
+ * those of spec/format.md; comments say why, not what.
+ */
+#include <stdint.h>
+#include <stddef.h>
+#include <pthread.h>
+
+/* Plan 9 names for fixed-width types: every on-disk and 9P field uses these. */
+typedef unsigned char	uchar;
+typedef unsigned short	ushort;
+typedef unsigned int	uint;
+typedef int8_t		s8int;
+typedef uint8_t		u8int;
+typedef uint16_t	u16int;
+typedef int32_t		s32int;
+typedef uint32_t	u32int;
+typedef int64_t		vlong;
+typedef uint64_t	uvlong;
+typedef uint64_t	u64int;
+
+#define nil		((void*)0)
+#define nelem(x)	(sizeof(x)/sizeof((x)[0]))
+#define USED(x)		((void)(x))
+#define MIN(a, b)	((a) < (b) ? (a) : (b))
+#define MAX(a, b)	((a) > (b) ? (a) : (b))
+
+/* ---------------------------------------------------------------- platform */
+
+typedef struct Lock	Lock;
+typedef struct QLock	QLock;
+typedef struct RWLock	RWLock;
+typedef struct Rendez	Rendez;
+typedef struct Chan	Chan;
+
+enum {
+	Errmax	= 256,		/* longest error string kept per thread */
+};
+
+/* Spin lock: for short critical sections that never sleep. */
+struct Lock {
+	long	key;
+};
+
+/* Sleeping mutex. */
+struct QLock {
+	pthread_mutex_t	m;
+};
+
+/* Readers/writer lock; may be released by the thread that took it only. */
+struct RWLock {
+	pthread_rwlock_t	rw;
+};
+
+/* Condition variable tied to the QLock its sleepers hold. */
+struct Rendez {
+	QLock		*l;
+	pthread_cond_t	c;
+};
+
+/* Bounded multi-producer multi-consumer queue of pointers (runtime §1.4). */
+struct Chan {
+	QLock	lk;
+	Rendez	full;		/* senders wait here */
+	Rendez	empty;		/* receivers wait here */
+	int	closed;
+	int	size;
+	int	count;
+	int	rd;
+	int	wr;
+	void	**ring;
+};
+
+/* ------------------------------------------------------ on-disk constants */
+
+enum {
+	Lgblk		= 14,
+	Blksz		= 1<<Lgblk,	/* 16384 */
+	Maxent		= 256,		/* directory-entry key, NUL included */
+	Maxname		= 244,		/* longest name that fits a Kent key (format §13.19) */
+	Maxuname	= 64,
+	Keymax		= 256,
+	Inlmax		= 512,
+	Ptrsz		= 24,		/* packed Bptr */
+	Pptrsz		= 26,		/* Bptr + u16 fill, in pivots */
+	Fillsz		= 2,
+	Offksz		= 17,		/* Kdat key */
+	Snapsz		= 9,		/* Ksnap key */
+	Dpfxsz		= 9,		/* Kent key prefix: type + parent qid */
+	Upksz		= 9,		/* Kup key */
+	Dlksz		= 17,		/* Kdlist key */
+	Dlvsz		= 48,		/* Kdlist value */
+	Dlkvpsz		= Dlksz+Dlvsz,
+	Treesz		= 72,		/* packed tree record */
+	Xdirsz		= 61,		/* packed directory entry value */
+	Kvmax		= Keymax+Inlmax,
+	Kpmax		= Keymax+Ptrsz,
+	Msgmax		= 1+(Kvmax > Kpmax ? Kvmax : Kpmax),
+	Pivent		= 2+4+Keymax+Pptrsz,	/* worst-case pivot child entry with its slot: 288 */
+	Arenasz		= 32,
+	Pivhdsz		= 10,
+	Leafhdsz	= 6,
+	Loghdsz		= 2+2+8+Ptrsz,	/* 36 */
+	Bufspc		= (Blksz-Pivhdsz)/2,	/* 8187 */
+	Pivspc		= Blksz-Pivhdsz-Bufspc,	/* 8187 */
+	Leafspc		= Blksz-Leafhdsz,	/* 16378 */
+	Logspc		= Blksz-Loghdsz,	/* 16348 */
+	Logslop		= 16+16+8,
+	Sbhdsz		= 104,		/* superblock bytes before the arena pointers */
+	Maxarena	= 255,		/* the reference refuses to load more (format §18.6) */
+	Minream		= 128*1024*1024 + Blksz,
+	Hashseed	= 0x6765,
+};
+
+#define Magicvers	"gefs9.00"
+
+/* Block types: the u16 at offset 0 of every metadata block. */
+enum {
+	Tdat,
+	Tpivot,
+	Tleaf,
+	Tlog,
+	Tdlist,
+	Tarena,
+	Tsuper = 0x6765,
+};
+
+/* Key types: the first byte of every key (format §6.2, §17.1). */
+enum {
+	Kdat,
+	Kent,
+	Kup,
+	Klabel,
+	Ksnap,
+	Kdlist,
+	Kconf,
+};
+
+/* Message ops (format §7.1, §17.7). */
+enum {
+	Onop,
+	Oinsert,
+	Odelete,
+	Oclearb,
+	Oclobber,
+	Owstat,
+	Orelink,
+	Oreprev,
+	Oincref,
+	Nmsgtype,
+};
+
+/* Owstat field flags, in payload order. */
+enum {
+	Owsize	= 1<<0,
+	Owmode	= 1<<1,
+	Owmtime	= 1<<2,
+	Owatime	= 1<<3,
+	Owuid	= 1<<4,
+	Owgid	= 1<<5,
+	Owmuid	= 1<<6,
+	Owmask	= 0x7f,
+};
+
+/* Allocation-log ops: the low byte of the first word of an entry. */
+enum {
+	LogNop,
+	LogAlloc1,
+	LogFree1,
+	LogSync,
+	LogAlloc,
+	LogFree,
+};
+
+/* Label flags (format §17.6): only Lmut is written or read. */
+enum {
+	Lmut	= 1<<0,
+	Lauto	= 1<<1,		/* retired: tolerated on read */
+	Ltsnap	= 1<<2,		/* retired: tolerated on read */
+};
+
+/* 9P mode and qid bits stored in directory entries. */
+enum {
+	QTDIR		= 0x80,
+	QTAPPEND	= 0x40,
+	QTEXCL		= 0x20,
+	QTAUTH		= 0x08,
+	QTTMP		= 0x04,
+	QTFILE		= 0x00,
+};
+#define DMDIR		0x80000000U
+#define DMAPPEND	0x40000000U
+#define DMEXCL		0x20000000U
+#define DMMOUNT		0x10000000U
+#define DMAUTH		0x08000000U
+#define DMTMP		0x04000000U
+
+/* Reserved qid paths (format §6.4, §17.8). */
+#define Qmain		0ULL
+#define Qadm		1ULL
+#define Qusers		2ULL
+#define Qdump		(1ULL<<63)
+#define Qctl		((1ULL<<63)|1)
+#define Qstatus		((1ULL<<63)|2)
+#define Qmagic		(1ULL<<63)
+
+/* ------------------------------------------------------------ core values */
+
+typedef struct Bptr	Bptr;
+typedef struct Key	Key;
+typedef struct Kvp	Kvp;
+typedef struct Msg	Msg;
+typedef struct Xdir	Xdir;
+typedef struct Qid	Qid;
+typedef struct Arange	Arange;
+
+/* Block pointer (format §3): addr = -1 is the null pointer Zb. */
+struct Bptr {
+	vlong	addr;
+	uvlong	hash;
+	vlong	gen;
+};
+
+/* Keys and values point into someone else's buffer; they own nothing. */
+struct Key {
+	char	*k;
+	int	nk;
+};
+
+struct Kvp {
+	char	*k;
+	int	nk;
+	char	*v;
+	int	nv;
+};
+
+/* A message is a key, a payload and an op (format §7). */
+struct Msg {
+	int	op;
+	Kvp	kv;
+};
+
+struct Qid {
+	uvlong	path;
+	u32int	vers;
+	uchar	type;
+};
+
+/* Decoded directory entry (Kent value, format §6.3). */
+struct Xdir {
+	uvlong	flag;
+	Qid	qid;
+	u32int	mode;
+	vlong	atime;
+	vlong	mtime;
+	uvlong	length;
+	s32int	uid;
+	s32int	gid;
+	s32int	muid;
+	char	*name;		/* points into the key it was decoded with */
+	int	nname;
+};
+
+/* A free range of an arena. */
+struct Arange {
+	vlong	off;
+	vlong	len;
+};
+
+/* ------------------------------------------------------ blocks and trees */
+
+typedef struct Blk	Blk;
+typedef struct Tree	Tree;
+typedef struct Arena	Arena;
+typedef struct Gefs	Gefs;
+
+/* Block flags (format §12.4). */
+enum {
+	Bdirty	= 1<<0,
+	Bfinal	= 1<<1,
+	Bfreed	= 1<<2,
+	Bcached	= 1<<3,
+	Bqueued	= 1<<4,
+	Blimbo	= 1<<5,
+	Bstatic	= 1<<6,
+};
+
+/*
+ * One cached 16 KiB block.  The decoded header fields are the truth while
+ * the block is being built; finalize() packs them into buf.  Only a block
+ * nobody else can see yet (new, or a static log buffer) is ever modified.
+ */
+struct Blk {
+	/* cache bookkeeping: cache.c */
+	Blk	*lnext;		/* LRU, when ref == 0 */
+	Blk	*lprev;
+	Blk	*hnext;		/* address hash chain */
+	Blk	*fnext;		/* limbo / write queue linkage */
+	long	ref;		/* atomic */
+	long	flag;		/* atomic */
+
+	Bptr	bp;		/* where it lives; hash only meaningful once final */
+	int	type;
+
+	/* Tleaf, Tpivot */
+	int	nval;
+	int	valsz;
+	int	nbuf;		/* Tpivot only */
+	int	bufsz;
+	char	*data;		/* leaf: buf+Leafhdsz; pivot: buf+Pivhdsz; log: buf+Loghdsz */
+
+	/* Tlog, Tdlist */
+	int	logsz;
+	uvlong	logh;
+	Bptr	logp;		/* chain pointer */
+
+	char	buf[Blksz];
+};
+
+/*
+ * An in-memory tree: a committed snapshot record plus the generation its
+ * new blocks are born in.  Readers copy root and height under lk.
+ */
+struct Tree {
+	Lock	lk;
+	long	memref;		/* atomic: in-memory references */
+	int	ht;		/* height; 1 = the root is a leaf */
+	Bptr	bp;		/* root */
+	vlong	gen;		/* the record this tree was loaded from */
+	vlong	memgen;		/* birth generation of blocks allocated now */
+	vlong	pred;
+	vlong	succ;
+	vlong	base;
+	int	nref;
+	int	nlbl;
+	int	flag;
+	int	dirty;
+};
