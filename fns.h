@@ -71,3 +71,15 @@ uvlong	get64(char*);
 void	put16(char*, u16int);
 void	put32(char*, u32int);
 void	put64(char*, uvlong);
+char*	packbp(char*, Bptr*);
+Bptr	unpackbp(char*);
+
+/* pack.c: node entries (format §4.4, §4.5); b->data must point at the entry area */
+void	getval(Blk*, int, Kvp*);
+void	setval(Blk*, Kvp*);
+void	getptr(Blk*, int, Key*, Bptr*, int*);
+void	setptr(Blk*, Key*, Bptr, int);
+void	getmsg(Blk*, int, Msg*);
+void	setmsg(Blk*, Msg*);
+int	blkfill(Blk*);
+int	keycmp(Key*, Key*);
