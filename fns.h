@@ -83,3 +83,30 @@ void	getmsg(Blk*, int, Msg*);
 void	setmsg(Blk*, Msg*);
 int	blkfill(Blk*);
 int	keycmp(Key*, Key*);
+
+/*
+ * The block layer (blk.c, cache.c): the contract the tree is written
+ * against.  Blocks come back held; every holder drops its reference.
+ *
+ * getblk	read (or find cached) the block bp names, verifying its hash
+ *		against bp.hash (log and deadlist blocks against their own
+ *		header hash); decodes the header and sets b->data.
+ * newblk	allocate a new block of the type for tree t (nil: no tree),
+ *		born in t->memgen; header fields zero, Bdirty set, not yet
+ *		visible to anyone else.  hint: qid path for data placement.
+ * dupblk	newblk plus a copy of b's entries (copy-on-write).
+ * finalize	pack the header fields into buf and compute b->bp.hash.
+ * enqueue	finalize, enter the cache, queue the write for the syncer.
+ * freeblk	t stops referencing b (or bp): free it now if it was born in
+ * freebp	t's current generation (after an epoch), else hand it to the
+ *		deadlists (format §8.8).
+ */
+Blk*	getblk(Bptr, int);
+Blk*	newblk(Tree*, int, vlong);
+Blk*	dupblk(Tree*, Blk*);
+Blk*	holdblk(Blk*);
+void	dropblk(Blk*);
+void	finalize(Blk*);
+void	enqueue(Blk*);
+void	freeblk(Tree*, Blk*);
+void	freebp(Tree*, Bptr);
