@@ -58,6 +58,7 @@ LIBSRC	= \
 	plat.c \
 	hash.c \
 	pack.c \
+	user.c \
 	$(ATOMIC)
 
 GEFSSRC	= main.c

@@ -110,3 +110,27 @@ void	finalize(Blk*);
 void	enqueue(Blk*);
 void	freeblk(Tree*, Blk*);
 void	freebp(Tree*, Bptr);
+
+/*
+ * user.c: the user table (runtime §6) and the permission check (§3.2).
+ * A Users is immutable; getusers() hands out a reference to the current
+ * table, which stays valid until putusers() however often the table is
+ * reloaded meanwhile.  Ids that are not in the table have no name:
+ * uid2name() renders them in decimal.
+ */
+Users*	parseusers(char *buf, int n, Linefn *diag, void *arg);
+int	loadusers(char *buf, int n, Linefn *diag, void *arg);
+void	setusers(Users*);
+Users*	getusers(void);
+void	putusers(Users*);
+Users*	fallbackusers(void);
+char*	reamusers(char *user);
+char*	userstext(Users*);
+User*	uid2user(Users*, s32int id);
+User*	name2user(Users*, char *name);
+int	name2uid(Users*, char *name, s32int *id);
+char*	uid2name(Users*, s32int id, char *buf);
+int	ingroup(Users*, s32int uid, s32int gid);
+int	groupleader(Users*, s32int uid, s32int gid);
+int	omodebits(int omode);
+int	fsaccess(Users*, s32int uid, int permit, u32int mode, s32int fuid, s32int fgid, int bits);
