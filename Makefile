@@ -16,6 +16,7 @@ DESTDIR	?=
 
 WARN	= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS	= -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -O2 -g $(WARN) -I. $(XCFLAGS)
+DEPFLAGS = -MMD -MP
 LDFLAGS	= $(XLDFLAGS)
 LIBS	= -lpthread
 
@@ -73,11 +74,21 @@ GEFSSRC	= main.c
 FUSESRC	= cmd/9pfuse.c fcall.c
 
 # C unit tests: test/NAME.c builds $(O)/test/NAME, run by test/NAME.t.
-UNITS	= atomic
+UNITS	= \
+	atomic \
+	plat
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 
-PROGS	=
+# A program is built once its main file is in the tree.
+PROGS	= \
+	$(if $(wildcard main.c),$(BIN)/gefs) \
+	$(if $(wildcard cmd/9p.c),$(BIN)/9p) \
+	$(if $(wildcard cmd/9pfuse.c),$(BIN)/9pfuse)
+
+# libfuse3, for 9pfuse only.
+FUSECFLAGS = $(shell pkg-config --cflags fuse3)
+FUSELIBS = $(shell pkg-config --libs fuse3)
 
 all: $(PROGS) units
 
@@ -85,7 +96,7 @@ units: $(foreach u,$(UNITS),$(O)/test/$(u))
 
 $(O)/%.o: %.c dat.h fns.h atomic.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # Assembly takes no C flags: clang's -Werror would reject them as unused.
 $(O)/%.o: %.s
@@ -98,6 +109,14 @@ $(O)/libgefs.a: $(call obj,$(LIBSRC))
 
 $(BIN)/gefs: $(call obj,$(GEFSSRC)) $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BIN)/9p: $(call obj,$(9PSRC)) $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/cmd/9pfuse.o: CFLAGS += $(FUSECFLAGS)
+
+$(BIN)/9pfuse: $(call obj,$(FUSESRC)) $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(FUSELIBS) $(LIBS)
 
 $(O)/test/%: $(O)/test/%.o $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -113,7 +132,9 @@ test: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man4 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	for p in $(PROGS); do \
+		install -m 755 $$p $(DESTDIR)$(PREFIX)/bin/; \
+	done
 	for m in man/*.[148]; do \
 		[ -e "$$m" ] || continue; \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; \
@@ -124,3 +145,5 @@ clean:
 
 .PHONY: all units test install clean
 .SECONDARY:
+
+-include $(wildcard $(O)/*.d $(O)/*/*.d)
