@@ -77,7 +77,8 @@ FUSESRC	= cmd/9pfuse.c fcall.c
 # C unit tests: test/NAME.c builds $(O)/test/NAME, run by test/NAME.t.
 UNITS	= \
 	atomic \
-	plat
+	plat \
+	user
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 

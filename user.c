@@ -13,9 +13,10 @@
  * name looked up under a read lock would die with the lock, and a busy
  * server holding read locks could starve the writer (pthread rwlocks may
  * prefer readers), so `users` would hang.  The count lives under a mutex,
- * not in atomic.h: the critical section is a load and an increment, and
- * ThreadSanitizer sees the ordering a mutex gives between the last reader
- * and the free (it cannot see our assembly atomics).
+ * not in atomic.h: between a reader loading the pointer and incrementing
+ * an atomic count, a reload could swap the table and free it; the lock
+ * makes the load and the increment one step, and costs no more than the
+ * atomic would for a critical section of two instructions.
  *
  * Parsing.  Unlike the reference, every problem in the file is reported
  * with its line number, and any problem fails the whole parse: a table
