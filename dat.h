@@ -41,7 +41,7 @@ enum {
 
 /* Spin lock: for short critical sections that never sleep. */
 struct Lock {
-	long	key;
+	s32int	key;	/* atomic.h's 32-bit "long": 0 free, 1 held */
 };
 
 /* Sleeping mutex. */
