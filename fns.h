@@ -114,9 +114,14 @@ void	freebp(Tree*, Bptr);
 /*
  * user.c: the user table (runtime §6) and the permission check (§3.2).
  * A Users is immutable; getusers() hands out a reference to the current
- * table, which stays valid until putusers() however often the table is
- * reloaded meanwhile.  Ids that are not in the table have no name:
- * uid2name() renders them in decimal.
+ * table (the fallback table until the first load), which stays valid
+ * until putusers() however often the table is reloaded meanwhile.
+ * parseusers() and fallbackusers() return a new table with one reference;
+ * setusers() takes that reference over.  Diagnostics go to diag one line
+ * at a time ("/adm/users:LINE: MESSAGE"; diag nil: stderr).  reamusers()
+ * and userstext() return text the caller frees.  Ids that are not in the
+ * table have no name: uid2name() renders them in decimal into buf
+ * (Unamesz bytes).  fsaccess() and name2uid() return 0 or -1 with errstr.
  */
 Users*	parseusers(char *buf, int n, Linefn *diag, void *arg);
 int	loadusers(char *buf, int n, Linefn *diag, void *arg);
