@@ -68,6 +68,11 @@ LIBSRC	= \
 	hash.c \
 	pack.c \
 	user.c \
+	cache.c \
+	blk.c \
+	snap.c \
+	load.c \
+	ream.c \
 	$(ATOMIC)
 
 GEFSSRC	= main.c
@@ -78,7 +83,10 @@ FUSESRC	= cmd/9pfuse.c fcall.c
 UNITS	= \
 	atomic \
 	plat \
-	user
+	user \
+	vpack \
+	alloc \
+	corrupt
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 
