@@ -86,7 +86,8 @@ UNITS	= \
 	user \
 	vpack \
 	alloc \
-	corrupt
+	corrupt \
+	crash
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 
