@@ -87,7 +87,9 @@ UNITS	= \
 	vpack \
 	alloc \
 	corrupt \
-	crash
+	crash \
+	epoch \
+	cache
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 

@@ -20,6 +20,7 @@
  */
 enum {
 	Active	= 1<<30,
+	Limbodef	= 256,	/* backlog worth waiting for, without a cache to size it */
 };
 
 static struct {
@@ -235,7 +236,7 @@ advance(int force)
 	c = agetv(&ep.nlimbo);
 	e = agetv(&ep.epoch);
 	/* not worth blocking for a small backlog */
-	if(!force && behind(e) && c < fs->cache.cmax/4)
+	if(!force && behind(e) && c < (fs != nil ? fs->cache.cmax/4 : Limbodef))
 		return;
 	waitall(e);
 	l = asetp(&ep.limbo[(e+1)%3], nil);
