@@ -73,7 +73,7 @@ GEFSSRC	= main.c
 FUSESRC	= cmd/9pfuse.c fcall.c
 
 # C unit tests: test/NAME.c builds $(O)/test/NAME, run by test/NAME.t.
-UNITS	= atomic
+UNITS	= atomic hash pack
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 
@@ -105,6 +105,12 @@ $(O)/test/%: $(O)/test/%.o $(O)/libgefs.a
 # The foundation's tests link only what they test, the way test/atomics.t
 # builds them for other machines.
 $(O)/test/atomic: $(O)/test/atomic.o $(call obj,$(ATOMIC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/test/hash: $(O)/test/hash.o $(O)/hash.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/test/pack: $(O)/test/pack.o $(O)/pack.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 test: all
