@@ -58,22 +58,32 @@ LIBSRC	= \
 	plat.c \
 	hash.c \
 	pack.c \
+	fcall.c \
+	cmd/client.c \
 	$(ATOMIC)
 
 GEFSSRC	= main.c
-9PSRC	= cmd/9p.c fcall.c
-FUSESRC	= cmd/9pfuse.c fcall.c
+9PSRC	= cmd/9p.c
+FUSESRC	= cmd/9pfuse.c
 
 # C unit tests: test/NAME.c builds $(O)/test/NAME, run by test/NAME.t.
-UNITS	=
+UNITS	= fcall
+
+# libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
+FUZZCC	= clang
+FUZZFLAGS	= -std=c11 -D_DEFAULT_SOURCE -O1 -g $(WARN) -I. \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ	= fuzz-fcall
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 
-PROGS	=
+PROGS	= $(BIN)/9p
 
-all: $(PROGS) units
+all: $(PROGS) units fuzz
 
 units: $(foreach u,$(UNITS),$(O)/test/$(u))
+
+fuzz: $(foreach f,$(FUZZ),$(O)/test/$(f))
 
 $(O)/%.o: %.c dat.h fns.h
 	@mkdir -p $(@D)
@@ -89,6 +99,17 @@ $(O)/libgefs.a: $(call obj,$(LIBSRC))
 
 $(BIN)/gefs: $(call obj,$(GEFSSRC)) $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BIN)/9p: $(call obj,$(9PSRC)) $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# 9P code includes these besides dat.h and fns.h.
+$(call obj,fcall.c cmd/client.c $(9PSRC) $(FUSESRC) test/fcall.c test/client.c): fcall.h cmd/client.h
+
+# The decoder alone: fcall.c needs nothing but libc and error.c.
+$(O)/test/fuzz-fcall: test/fuzz-fcall.c fcall.c error.c fcall.h dat.h fns.h
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZFLAGS) -o $@ test/fuzz-fcall.c fcall.c error.c
 
 $(O)/test/%: $(O)/test/%.o $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -108,5 +129,5 @@ install: all
 clean:
 	rm -rf o o.* gefs 9p 9pfuse
 
-.PHONY: all units test install clean
+.PHONY: all units fuzz test install clean
 .SECONDARY:
