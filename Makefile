@@ -67,7 +67,7 @@ GEFSSRC	= main.c
 FUSESRC	= cmd/9pfuse.c
 
 # C unit tests: test/NAME.c builds $(O)/test/NAME, run by test/NAME.t.
-UNITS	= fcall
+UNITS	= fcall client
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 FUZZCC	= clang

@@ -80,7 +80,7 @@ setpath(Caddr *a, char *path, char *addr)
 		return -1;
 	}
 	if(n >= sizeof sa.sun_path || n >= sizeof a->path){
-		werrstr("%s: socket path too long", addr);
+		werrstr("socket path too long: %zu bytes", n);
 		return -1;
 	}
 	memcpy(a->path, path, n+1);
@@ -103,7 +103,7 @@ parsesrv(char *name, Caddr *a)
 	if(nsdir(dir, sizeof dir) < 0)
 		return -1;
 	if(snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path){
-		werrstr("%s: socket path too long", name);
+		werrstr("socket path too long: %zu bytes", strlen(dir)+1+strlen(name));
 		return -1;
 	}
 	return setpath(a, path, name);
