@@ -22,14 +22,24 @@ void	werrstr(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char*	errstr(void);
 int	iserr(char *e);
 
-/* log, in plat.c */
+/*
+ * log, in plat.c: one line per call on stderr, "prog: message", newline
+ * added unless the message ends with one.  dprint prints when debug >= lvl;
+ * once threads run, change debug with asetl (atomic.h).
+ */
 extern int debug;
 void	warn(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	dprint(int lvl, char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void	sysfatal(char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	setprogname(char *name);
 
-/* plat.c: threads, locks, rendezvous, channels, time */
+/*
+ * plat.c: threads, locks, rendezvous, channels, time.
+ * launch: tid nil = detached, else joinable; -1 on failure.
+ * rsleepuntil: deadline on monons(); 0 once it has passed, 1 if woken.
+ * chsend: -1 once closed (or v nil); chrecv: nil once closed and drained.
+ * emalloc (zeroed), erealloc, estrdup exit with a message when out of memory.
+ */
 int	launch(void (*fn)(void*), void *arg, char *name, pthread_t *tid);
 void	lock(Lock*);
 int	canlock(Lock*);
