@@ -4,6 +4,7 @@
  *
  * 9P is little-endian, unlike the disk.  Every field has the width the
  * protocol gives it; a "don't touch" 32-bit field in a wstat is 0xFFFFFFFF.
+ * The open modes (OREAD...) and the QT and DM bits are in dat.h.
  */
 
 typedef struct Fcall	Fcall;
@@ -53,16 +54,6 @@ enum {
 	Maxframe	= 0x7FFFFFFF,	/* what a long holds everywhere */
 };
 #define NOFID		0xFFFFFFFFU
-
-/* Open modes: the low two bits, plus flags. */
-enum {
-	OREAD	= 0,
-	OWRITE	= 1,
-	ORDWR	= 2,
-	OEXEC	= 3,
-	OTRUNC	= 0x10,
-	ORCLOSE	= 0x40,
-};
 
 /*
  * One message of either direction.  Only the fields of f->type mean

@@ -8,7 +8,7 @@ fuzzer=$top/$O/test/fuzz-fcall
 fcall=$top/$O/test/fcall
 for x in "$fuzzer" "$fcall"; do
 	if [ ! -x "$x" ]; then
-		notok "$x is built (run make)"
+		notok "$x is built (run make test, or make fuzz)"
 		done_testing
 		exit 1
 	fi
