@@ -318,60 +318,88 @@ lsprint(Dir *d, long nd, char *pfx, int useprefix)
 }
 
 static int
-lsdir(Cfid *f, char *path, int useprefix)
+lsdir(Cfid *root, char *path, int useprefix)
 {
+	Cfid *f;
 	Dir *d;
 	long nd;
 
-	if(copen(f, OREAD) < 0)
+	f = cwalk(root, path);
+	if(f == nil)
 		return fail(path);
-	nd = cdirreadall(f, &d);
-	if(nd < 0)
-		return fail(path);
+	if(copen(f, OREAD) < 0 || (nd = cdirreadall(f, &d)) < 0){
+		fail(path);
+		cclunk(f);
+		return -1;
+	}
+	cclunk(f);
 	qsort(d, nd, sizeof d[0], dircmp);
 	lsprint(d, nd, path, useprefix);
 	free(d);
 	return 0;
 }
 
-static int
-ls1(Cfid *root, char *path, int several)
+static Dir*
+lsstat(Cfid *root, char *path)
 {
 	Cfid *f;
 	Dir *d;
-	int r;
 
 	f = cwalk(root, path);
-	if(f == nil)
-		return fail(path);
-	d = cstat(f);
-	r = 0;
-	if(d == nil)
-		r = fail(path);
-	else if((d->qid.type & QTDIR) && !flag['d'])
-		r = lsdir(f, path, several);
-	else{
-		/* a file, or a directory itself, is listed under the name given */
-		d->name = path;
-		lsprint(d, 1, "", 0);
+	if(f == nil){
+		fail(path);
+		return nil;
 	}
-	free(d);
+	d = cstat(f);
+	if(d == nil)
+		fail(path);
 	cclunk(f);
-	return r;
+	return d;
 }
 
-/* With no paths, the root. */
+static int
+listable(Dir *d)
+{
+	return d != nil && (d->qid.type & QTDIR) && !flag['d'];
+}
+
+/*
+ * Files (and with -d directories) first, as one aligned list under the
+ * names given, then the contents of each directory.  No paths: the root.
+ */
 static int
 xls(Cfid *root, int argc, char **argv)
 {
-	int i, r;
+	static char *slash[] = {"/"};
+	Dir **st, *files;
+	long i, nf;
+	int r;
 
-	if(argc == 0)
-		return ls1(root, "/", 0);
+	if(argc == 0){
+		argc = 1;
+		argv = slash;
+	}
+	st = emalloc(argc * sizeof st[0]);
+	files = emalloc(argc * sizeof files[0]);
 	r = 0;
-	for(i = 0; i < argc; i++)
-		if(ls1(root, argv[i], argc > 1) < 0)
+	nf = 0;
+	for(i = 0; i < argc; i++){
+		st[i] = lsstat(root, argv[i]);
+		if(st[i] == nil)
 			r = -1;
+		else if(!listable(st[i])){
+			files[nf] = *st[i];
+			files[nf++].name = argv[i];
+		}
+	}
+	lsprint(files, nf, "", 0);
+	for(i = 0; i < argc; i++)
+		if(listable(st[i]) && lsdir(root, argv[i], argc > 1) < 0)
+			r = -1;
+	for(i = 0; i < argc; i++)
+		free(st[i]);
+	free(st);
+	free(files);
 	return r;
 }
 

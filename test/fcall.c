@@ -534,6 +534,7 @@ dirs(void)
 		&& strcmp(all[1].name, "second") == 0 && strcmp(all[1].uid, "glenda") == 0,
 		"dirunpackall: two records");
 	free(all);
+	seed(two, n+n1);
 	ok(dirunpackall(two, 0, &all) == 0 && all == nil, "dirunpackall: none");
 	ok(dirunpackall(two, n+n1-1, &all) < 0 && all == nil, "dirunpackall: a cut-off second record");
 	ok(dirunpack(two, n+n1) == nil && strstr(errstr(), "garbage") != nil, "dirunpack: two records are one too many");
