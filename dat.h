@@ -421,3 +421,20 @@ struct Uparse {
 	int	nerr;
 	char	first[Errmax];	/* the first diagnostic, for errstr */
 };
+
+/* ------------------------------------------------------------ mounts */
+
+typedef struct Mount	Mount;
+
+/*
+ * A mounted label (snap.c): every attach of the same name shares one.
+ * root is the tree the label names now; the commit (updatesnap) swaps it
+ * for the committed tree, and readers load it with agetp inside an epoch.
+ */
+struct Mount {
+	Mount	*next;		/* the mount list, under fs->mountlk */
+	long	ref;		/* atomic */
+	char	*name;
+	int	flag;		/* label flags: Lmut = writable */
+	Tree	*root;
+};

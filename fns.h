@@ -149,3 +149,7 @@ int	ingroup(Users*, s32int uid, s32int gid);
 int	groupleader(Users*, s32int uid, s32int gid);
 int	omodebits(int omode);
 int	fsaccess(Users*, s32int uid, int permit, u32int mode, s32int fuid, s32int fgid, int bits);
+
+/* snap.c: labels and mounts, the contract between snapshots and the server */
+Mount*	getmount(char *label);	/* share or open; nil with Enosnap if no such label */
+void	putmount(Mount*);
