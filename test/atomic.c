@@ -5,14 +5,19 @@
  * qemu-user; make builds it natively (and, for TSan, on atomic-c11.c).
  *
  * usage: atomic [scale]	scale multiplies the iteration counts
+ *
+ * A broken atomic can leave the threads waiting for each other forever;
+ * an alarm turns that into a failure.
  */
 #include "dat.h"
 #include "fns.h"
 #include "atomic.h"
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 #include "test/tap.h"
 
 enum {
@@ -21,6 +26,7 @@ enum {
 	Niter	= 5000,		/* per thread and test, at scale 1 */
 	Nround	= 20000,	/* store-buffering rounds, at scale 1 */
 	Nmp	= 8,		/* words per message */
+	Timeout	= 300,		/* seconds */
 };
 
 #define Guard64	0x5a5a5a5a5a5a5a5aLL
@@ -659,6 +665,17 @@ ordering(void)
 	is(sum(w, 2, 1), 0, "agetl acquires what asetl released");
 }
 
+static void
+timedout(int sig)
+{
+	static char msg[] = "not ok - timed out: threads still waiting for each other\n";
+
+	USED(sig);
+	if(write(1, msg, sizeof msg - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -668,6 +685,8 @@ main(int argc, char **argv)
 	if(scale < 1)
 		scale = 1;
 	niter = Niter*scale;
+	signal(SIGALRM, timedout);
+	alarm(Timeout);
 	exact32();
 	exact64();
 	exactp();
