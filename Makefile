@@ -58,6 +58,9 @@ LIBSRC	= \
 	plat.c \
 	hash.c \
 	pack.c \
+	tree.c \
+	check.c \
+	fuzz.c \
 	$(ATOMIC)
 
 GEFSSRC	= main.c

@@ -110,3 +110,32 @@ void	finalize(Blk*);
 void	enqueue(Blk*);
 void	freeblk(Tree*, Blk*);
 void	freebp(Tree*, Bptr);
+
+/*
+ * tree.c: the Bε-tree (format §7, §8).  upsert runs under the single
+ * mutator; lookups and scans run concurrently on the version they
+ * entered, inside an epoch.  Scans: btnewscan once, then btenter, btnext
+ * until 0, btexit; btenter again resumes after the last key (even in a
+ * newer tree).  btnext's kv points into the Scan until the next call.
+ */
+int	upsert(Tree*, Msg*, int);
+int	btlookup(Tree*, Key*, Kvp*, char*, int);
+void	btnewscan(Scan*, char*, int);
+int	btenter(Tree*, Scan*);
+int	btnext(Scan*, Kvp*);
+void	btexit(Scan*);
+int	msgcheck(Msg*);
+int	applymsg(Msg*, int*, char*, int*);
+int	nodeent(Blk*, int, Kvp*);
+int	nodemsg(Blk*, int, Msg*);
+int	nodeok(Blk*);
+char*	keyfmt(char*, int, char*, int);
+
+/*
+ * check.c: checktree reports, through out (nil: warn), every broken
+ * invariant of t with its block address and key, and returns how many.
+ */
+int	checktree(Tree*, void (*out)(void*, char*), void*);
+
+/* fuzz.c: run the fuzzer on f->t; 0 if tree and model always agreed */
+int	fuzzrun(Fuzz*);
