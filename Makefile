@@ -16,6 +16,7 @@ DESTDIR	?=
 
 WARN	= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS	= -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -O2 -g $(WARN) -I. $(XCFLAGS)
+DEPFLAGS = -MMD -MP
 LDFLAGS	= $(XLDFLAGS)
 LIBS	= -lpthread
 
@@ -34,21 +35,29 @@ else
 BIN	= $(O)
 endif
 
-# The atomics for the machine we compile for (DESIGN.md §2).
+# The atomics for the machine we compile for (DESIGN.md §2, atomic.h).
+# The .s files are ELF (Linux, the BSDs).  Mach-O, big-endian power64
+# (ELFv1) and 64-bit MIPS take the C11 version, as does ThreadSanitizer,
+# which cannot see into assembly.  Override with make ATOMIC=atomic-c11.c.
 MACH	:= $(shell $(CC) -dumpmachine)
-ifneq ($(filter x86_64-%,$(MACH)),)
+ifneq ($(filter %-darwin%,$(MACH)),)
+ATOMIC	= atomic-c11.c
+else ifneq ($(filter x86_64-%,$(MACH)),)
 ATOMIC	= atomic-amd64.s
 else ifneq ($(filter i386-% i486-% i586-% i686-%,$(MACH)),)
 ATOMIC	= atomic-386.s
 else ifneq ($(filter aarch64-%,$(MACH)),)
 ATOMIC	= atomic-arm64.s
-else ifneq ($(filter powerpc64-% powerpc64le-%,$(MACH)),)
+else ifneq ($(filter powerpc64le-%,$(MACH)),)
 ATOMIC	= atomic-power64.s
 else ifneq ($(filter arm-% armv7%,$(MACH)),)
 ATOMIC	= atomic-arm.c
-else ifneq ($(filter mips-% mipsel-% mips64-% mips64el-%,$(MACH)),)
+else ifneq ($(filter mips-% mipsel-%,$(MACH)),)
 ATOMIC	= atomic-mips.c
 else
+ATOMIC	= atomic-c11.c
+endif
+ifeq ($(SAN),tsan)
 ATOMIC	= atomic-c11.c
 endif
 
@@ -61,6 +70,7 @@ LIBSRC	= \
 	tree.c \
 	check.c \
 	fuzz.c \
+	user.c \
 	$(ATOMIC)
 
 GEFSSRC	= main.c
@@ -68,23 +78,35 @@ GEFSSRC	= main.c
 FUSESRC	= cmd/9pfuse.c fcall.c
 
 # C unit tests: test/NAME.c builds $(O)/test/NAME, run by test/NAME.t.
-UNITS	=
+UNITS	= \
+	atomic \
+	plat \
+	user
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 
-PROGS	=
+# A program is built once its main file is in the tree.
+PROGS	= \
+	$(if $(wildcard main.c),$(BIN)/gefs) \
+	$(if $(wildcard cmd/9p.c),$(BIN)/9p) \
+	$(if $(wildcard cmd/9pfuse.c),$(BIN)/9pfuse)
+
+# libfuse3, for 9pfuse only.
+FUSECFLAGS = $(shell pkg-config --cflags fuse3)
+FUSELIBS = $(shell pkg-config --libs fuse3)
 
 all: $(PROGS) units
 
 units: $(foreach u,$(UNITS),$(O)/test/$(u))
 
-$(O)/%.o: %.c dat.h fns.h
+$(O)/%.o: %.c dat.h fns.h atomic.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
+# Assembly takes no C flags: clang's -Werror would reject them as unused.
 $(O)/%.o: %.s
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) -g -c -o $@ $<
 
 $(O)/libgefs.a: $(call obj,$(LIBSRC))
 	rm -f $@
@@ -93,7 +115,20 @@ $(O)/libgefs.a: $(call obj,$(LIBSRC))
 $(BIN)/gefs: $(call obj,$(GEFSSRC)) $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+$(BIN)/9p: $(call obj,$(9PSRC)) $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/cmd/9pfuse.o: CFLAGS += $(FUSECFLAGS)
+
+$(BIN)/9pfuse: $(call obj,$(FUSESRC)) $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(FUSELIBS) $(LIBS)
+
 $(O)/test/%: $(O)/test/%.o $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The foundation's tests link only what they test, the way test/atomics.t
+# builds them for other machines.
+$(O)/test/atomic: $(O)/test/atomic.o $(call obj,$(ATOMIC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 test: all
@@ -102,7 +137,9 @@ test: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man4 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	for p in $(PROGS); do \
+		install -m 755 $$p $(DESTDIR)$(PREFIX)/bin/; \
+	done
 	for m in man/*.[148]; do \
 		[ -e "$$m" ] || continue; \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; \
@@ -113,3 +150,5 @@ clean:
 
 .PHONY: all units test install clean
 .SECONDARY:
+
+-include $(wildcard $(O)/*.d $(O)/*/*.d)

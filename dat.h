@@ -41,7 +41,7 @@ enum {
 
 /* Spin lock: for short critical sections that never sleep. */
 struct Lock {
-	long	key;
+	s32int	key;	/* atomic.h's 32-bit "long": 0 free, 1 held */
 };
 
 /* Sleeping mutex. */
@@ -337,6 +337,89 @@ struct Tree {
 	int	nlbl;
 	int	flag;
 	int	dirty;
+};
+
+/* ------------------------------------------------------------------ users */
+
+/*
+ * 9P open modes (the mode byte of Topen and Tcreate) and the permission
+ * bits an access check asks for (runtime §3.2).  The permission check
+ * needs them, and so does the wire code: fcall.h must use these, not
+ * define its own.
+ */
+#define OREAD		0
+#define OWRITE		1
+#define ORDWR		2
+#define OEXEC		3
+#define OTRUNC		0x10
+#define OCEXEC		0x20
+#define ORCLOSE		0x40
+
+#define DMREAD		0x4
+#define DMWRITE		0x2
+#define DMEXEC		0x1
+
+typedef struct User	User;
+typedef struct Users	Users;
+typedef struct Uline	Uline;
+typedef struct Uparse	Uparse;
+
+/* Receives one line of text, without its newline: diagnostics, listings. */
+typedef void Linefn(void *arg, char *line);
+
+enum {
+	Usersmax	= 1<<20,	/* /adm/users must be shorter (runtime §6.1) */
+	Unamesz		= Maxuname+1,	/* a user name and its NUL */
+	Noneid		= 0,		/* special ids when the table lacks the name */
+	Admid		= -1,
+	Nogroupid	= 9999,
+};
+
+struct User {
+	s32int	id;
+	int	haslead;	/* the leader field was not empty */
+	s32int	lead;		/* the leader's id, if haslead */
+	int	nmemb;
+	s32int	*memb;		/* member ids: sorted, distinct */
+	char	name[Unamesz];
+};
+
+/*
+ * A user table: immutable once parsed, shared by reference count (user.c
+ * explains why).  Ids and names are unique; every leader and member is a
+ * user of the table.
+ */
+struct Users {
+	long	ref;		/* guarded by the current-table lock of user.c */
+	int	nuser;
+	User	*user;		/* in file order */
+	int	mask;		/* hash table size - 1 */
+	int	*byid;		/* open addressing: index into user, or -1 */
+	int	*byname;
+	s32int	*pool;		/* storage of every memb array */
+	s32int	none;		/* the special ids: by name, else the defaults */
+	s32int	adm;
+	s32int	nogroup;
+};
+
+/* Parse time only: what pass 2 resolves for a user of /adm/users. */
+struct Uline {
+	int	line;
+	int	hasid;		/* in Users.byid */
+	int	hasname;	/* in Users.byname */
+	char	*lead;		/* the leader field, nil if the line is broken */
+	int	nlead;
+	char	*memb;		/* the members field */
+	int	nmemb;
+};
+
+struct Uparse {
+	Users	*u;
+	Uline	*ln;
+	Linefn	*diag;
+	void	*arg;
+	int	nerr;
+	char	first[Errmax];	/* the first diagnostic, for errstr */
 };
 
 /* ------------------------------------------------------------------- tree.c */

@@ -22,14 +22,24 @@ void	werrstr(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char*	errstr(void);
 int	iserr(char *e);
 
-/* log, in plat.c */
+/*
+ * log, in plat.c: one line per call on stderr, "prog: message", newline
+ * added unless the message ends with one.  dprint prints when debug >= lvl;
+ * once threads run, change debug with asetl (atomic.h).
+ */
 extern int debug;
 void	warn(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	dprint(int lvl, char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void	sysfatal(char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	setprogname(char *name);
 
-/* plat.c: threads, locks, rendezvous, channels, time */
+/*
+ * plat.c: threads, locks, rendezvous, channels, time.
+ * launch: tid nil = detached, else joinable; -1 on failure.
+ * rsleepuntil: deadline on monons(); 0 once it has passed, 1 if woken.
+ * chsend: -1 once closed (or v nil); chrecv: nil once closed and drained.
+ * emalloc (zeroed), erealloc, estrdup exit with a message when out of memory.
+ */
 int	launch(void (*fn)(void*), void *arg, char *name, pthread_t *tid);
 void	lock(Lock*);
 int	canlock(Lock*);
@@ -110,6 +120,35 @@ void	finalize(Blk*);
 void	enqueue(Blk*);
 void	freeblk(Tree*, Blk*);
 void	freebp(Tree*, Bptr);
+
+/*
+ * user.c: the user table (runtime §6) and the permission check (§3.2).
+ * A Users is immutable; getusers() hands out a reference to the current
+ * table (the fallback table until the first load), which stays valid
+ * until putusers() however often the table is reloaded meanwhile.
+ * parseusers() and fallbackusers() return a new table with one reference;
+ * setusers() takes that reference over.  Diagnostics go to diag one line
+ * at a time ("/adm/users:LINE: MESSAGE"; diag nil: stderr).  reamusers()
+ * and userstext() return text the caller frees.  Ids that are not in the
+ * table have no name: uid2name() renders them in decimal into buf
+ * (Unamesz bytes).  fsaccess() and name2uid() return 0 or -1 with errstr.
+ */
+Users*	parseusers(char *buf, int n, Linefn *diag, void *arg);
+int	loadusers(char *buf, int n, Linefn *diag, void *arg);
+void	setusers(Users*);
+Users*	getusers(void);
+void	putusers(Users*);
+Users*	fallbackusers(void);
+char*	reamusers(char *user);
+char*	userstext(Users*);
+User*	uid2user(Users*, s32int id);
+User*	name2user(Users*, char *name);
+int	name2uid(Users*, char *name, s32int *id);
+char*	uid2name(Users*, s32int id, char *buf);
+int	ingroup(Users*, s32int uid, s32int gid);
+int	groupleader(Users*, s32int uid, s32int gid);
+int	omodebits(int omode);
+int	fsaccess(Users*, s32int uid, int permit, u32int mode, s32int fuid, s32int fgid, int bits);
 
 /*
  * tree.c: the Bε-tree (format §7, §8).  upsert runs under the single
