@@ -433,6 +433,14 @@ typedef struct Pchunk	Pchunk;
 enum {
 	Maxht		= 16,		/* deepest tree we build or walk (fan-out >= 2) */
 	Pivlimit	= Pivspc - 2*Pivent,	/* pivot child area we fill: room for a split below (format §8.4, §17.10) */
+	/*
+	 * Most children per pivot.  A flush moves one child's run of the
+	 * buffer down; with ~100 children an 8 KB buffer gives runs of a few
+	 * messages and nearly every message costs a block per level.  Fewer
+	 * children make longer runs (the Bε trade-off: fan-out about the
+	 * square root of the buffer's message count) at one more level.
+	 */
+	Maxfan		= 16,
 	Tpsz		= 10,		/* Orelink/Oreprev/Oincref payload: i64 link, i8 dlbl, i8 dref */
 };
 

@@ -14,8 +14,9 @@
  * Over the reference (format §13, §17.10): only Oinsert creates a value,
  * scans never return a message as a value, empty children are dropped
  * without leaking a block, pivots keep room for two worst-case entries,
- * underfull children are merged with or rotated against a sibling, and
- * a root with one child is collapsed, so the tree shrinks again.
+ * underfull children are merged with or rotated against a sibling, a
+ * root with one child is collapsed, and a tree whose pending deletions
+ * could empty it is flattened, so deleting everything leaves one leaf.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,10 @@
 
 enum {
 	Poolchunk	= 64*1024,
-	Foldfan		= 8,	/* most root children read to try a merge */
 };
 
 static int	pivotadd(Upd*, Node*, int, Msg*, int);
+static void	mergemsg(Upd*, Node*, Msg*, int);
 
 /* ------------------------------------------------------------ messages */
 
@@ -1057,6 +1058,8 @@ packnode(Upd *u, Node *n, Kvp **pe, int *pne)
 	type = n->type;
 	cap = type == Tleaf ? Leafspc : Pivlimit;
 	ng = (n->entsz + cap-1) / cap;
+	if(type == Tpivot)
+		ng = MAX(ng, (n->nent + Maxfan-1) / Maxfan);
 	out = palloc(u, n->nent * sizeof(Kvp));
 	nout = 0;
 	j = 0;
@@ -1071,6 +1074,8 @@ packnode(Upd *u, Node *n, Kvp **pe, int *pne)
 		while(i < n->nent){
 			sz = entsize(&n->ent[i]);
 			if(grp.nent > 0 && (gsz+sz > cap || cum >= target))
+				break;
+			if(type == Tpivot && grp.nent == Maxfan)
 				break;
 			gsz += sz;
 			cum += sz;
@@ -1248,7 +1253,7 @@ underfull(Node *n)
 		return 0;
 	if(n->type == Tleaf)
 		return n->entsz < Leafspc/4;
-	return n->entsz < Pivlimit/4;
+	return n->entsz < Pivlimit/4 && n->nent < Maxfan/4;
 }
 
 /* Replace p's children [lo, hi) by the n entries e. */
@@ -1324,24 +1329,7 @@ flushchild(Upd *u, Node *p, int ht, int ci)
 static int
 pivotadd(Upd *u, Node *p, int ht, Msg *run, int nrun)
 {
-	Msg *m;
-	int i, j, k;
-
-	if(nrun > 0){
-		m = palloc(u, (p->nmsg + nrun) * sizeof(Msg));
-		i = j = k = 0;
-		while(i < p->nmsg || j < nrun){
-			if(j == nrun || (i < p->nmsg
-			&& kcmp(p->msg[i].kv.k, p->msg[i].kv.nk, run[j].kv.k, run[j].kv.nk) <= 0))
-				m[k++] = p->msg[i++];
-			else{
-				p->msgsz += msgsize(&run[j]);
-				m[k++] = run[j++];
-			}
-		}
-		p->msg = m;
-		p->nmsg = k;
-	}
+	mergemsg(u, p, run, nrun);
 	while(p->msgsz > Bufspc){
 		if(p->nent == 0){
 			werrstr("%s: buffered messages without children", Efs);
@@ -1355,81 +1343,133 @@ pivotadd(Upd *u, Node *p, int ht, Msg *run, int nrun)
 
 /* ------------------------------------------------------ the root */
 
+/* Bytes a delete-type message could free at a leaf: a whole entry, at most. */
+static vlong
+gone(Msg *m)
+{
+	return isdel(m->op) ? 2 + 4 + m->kv.nk + Inlmax : 0;
+}
+
 /*
- * Shrinking.  Merges below happen when a flush touches an underfull
- * child; these catch what lazy buffering leaves behind once a tree has
- * been mostly deleted, which no flush would reach.  At height 2, when the
- * leaves hold no more than one leaf plus what the root's pending
- * deletions could remove, apply the whole buffer: one leaf may be all
- * that is left.  Higher up, when the root's few children would fit in
- * one pivot, merge them.  1 if r changed, 0 if not, -1 on error.
+ * Add up, below pivot b, the leaf bytes (as recorded in the height-2
+ * pivots) and what the buffered deletions could remove; stop as soon as
+ * the leaves outweigh the deletions.  0 when they do, 1 when they don't
+ * (so far), -1 on error.
  */
 static int
-shrink(Upd *u, Node **pr, int *ht)
+weigh(Blk *b, int ht, vlong *fill, vlong *del)
 {
-	vlong fill, gone, lower;
-	Node *r, *c, *all;
-	Blk *b;
-	Kvp *e;
-	int i, ne, area;
+	Blk *c;
+	Kvp kv;
+	Msg m;
+	int i, r;
 
-	r = *pr;
-	if(*ht == 2){
-		fill = 0;
-		for(i = 0; i < r->nent; i++)
-			fill += entfill(&r->ent[i]);
-		gone = 0;
-		for(i = 0; i < r->nmsg; i++)
-			if(isdel(r->msg[i].op))
-				gone += 2 + 4 + r->msg[i].kv.nk + Inlmax;
-		if(fill > Leafspc + gone)
-			return 0;
-		all = newnode(u, Tleaf, 0, 0);
-		for(i = 0; i < r->nent; i++){
-			c = pushdown(u, r, 2, i);
-			if(c == nil)
-				return -1;
-			all = combine(u, all, c, nil);
-		}
-		if(all->entsz <= Leafspc){
-			*pr = all;
-			*ht = 1;
-			return 1;
-		}
-		if(packnode(u, all, &e, &ne) < 0)
+	for(i = 0; i < b->nbuf; i++){
+		if(nodemsg(b, i, &m) < 0)
 			return -1;
-		setkids(u, r, 0, r->nent, e, ne);
-		return 1;
+		*del += gone(&m);
 	}
-	if(!u->deletes || r->nent > Foldfan)
-		return 0;
-	lower = 0;
-	for(i = 0; i < r->nent; i++)
-		lower += MAX(0, entfill(&r->ent[i]) - Bufspc);
-	if(lower > Pivlimit)
-		return 0;
-	area = 0;
-	for(i = 0; i < r->nent; i++){
-		b = getnode(entbp(&r->ent[i]), *ht-1);
-		if(b == nil)
+	for(i = 0; i < b->nval; i++){
+		if(nodeent(b, i, &kv) < 0)
 			return -1;
-		area += 2*b->nval + b->valsz;
-		dropblk(b);
-	}
-	if(area > Pivlimit)
-		return 0;
-	all = nil;
-	for(i = 0; i < r->nent; i++){
-		c = loadnode(u, entbp(&r->ent[i]), *ht-1);
+		if(ht == 2){
+			*fill += entfill(&kv);
+			continue;
+		}
+		c = getnode(entbp(&kv), ht-1);
 		if(c == nil)
 			return -1;
-		all = all == nil ? c : combine(u, all, c, &r->ent[i]);
+		r = weigh(c, ht-1, fill, del);
+		dropblk(c);
+		if(r <= 0)
+			return r;
 	}
-	if(pivotadd(u, all, *ht-1, r->msg, r->nmsg) < 0)
-		return -1;
-	*pr = all;
-	(*ht)--;
-	return 1;
+	return *fill <= Leafspc + *del;
+}
+
+/*
+ * Could the whole tree under root r be a single leaf once every
+ * buffered message is applied?  Only if the leaves hold no more than a
+ * leaf plus what the pending deletions could remove.  Once everything is
+ * deleted that always holds, whatever the buffers hold; in a tree with
+ * live data the walk stops after a pivot or two.
+ */
+static int
+drainable(Node *r, int ht)
+{
+	vlong fill, del;
+	Blk *c;
+	int i, k;
+
+	fill = 0;
+	del = 0;
+	for(i = 0; i < r->nmsg; i++)
+		del += gone(&r->msg[i]);
+	for(i = 0; i < r->nent; i++){
+		if(ht == 2){
+			fill += entfill(&r->ent[i]);
+			continue;
+		}
+		c = getnode(entbp(&r->ent[i]), ht-1);
+		if(c == nil)
+			return -1;
+		k = weigh(c, ht-1, &fill, &del);
+		dropblk(c);
+		if(k <= 0)
+			return k;
+	}
+	return fill <= Leafspc + del;
+}
+
+/* Merge the sorted run into p's buffer, after existing messages with equal keys. */
+static void
+mergemsg(Upd *u, Node *p, Msg *run, int nrun)
+{
+	Msg *m;
+	int i, j, k;
+
+	if(nrun == 0)
+		return;
+	m = palloc(u, (p->nmsg + nrun) * sizeof(Msg));
+	i = j = k = 0;
+	while(i < p->nmsg || j < nrun){
+		if(j == nrun || (i < p->nmsg
+		&& kcmp(p->msg[i].kv.k, p->msg[i].kv.nk, run[j].kv.k, run[j].kv.nk) <= 0))
+			m[k++] = p->msg[i++];
+		else{
+			p->msgsz += msgsize(&run[j]);
+			m[k++] = run[j++];
+		}
+	}
+	p->msg = m;
+	p->nmsg = k;
+}
+
+/* The leaf contents of the subtree under pivot contents p, every message applied. */
+static Node*
+flatten(Upd *u, Node *p, int ht)
+{
+	Node *all, *c;
+	Msg *run;
+	int i, n;
+
+	all = newnode(u, Tleaf, 0, 0);
+	for(i = 0; i < p->nent; i++){
+		run = takerun(u, p, i, &n);
+		c = loadnode(u, entbp(&p->ent[i]), ht-1);
+		if(c == nil)
+			return nil;
+		if(ht-1 == 1)
+			c = applyleaf(u, c, run, n);
+		else{
+			mergemsg(u, c, run, n);
+			c = flatten(u, c, ht-1);
+		}
+		if(c == nil)
+			return nil;
+		all = combine(u, all, c, nil);
+	}
+	return all;
 }
 
 /* Key order; equal keys keep the caller's order (pm[i] points at msg[i]). */
@@ -1492,7 +1532,7 @@ upsert(Tree *t, Msg *msg, int nmsg)
 	Node *r, *c;
 	Kvp *e;
 	Bptr root;
-	int i, ht, ne, loops;
+	int i, ht, ne, loops, drained;
 	Upd u;
 
 	for(i = 0; i < nmsg; i++)
@@ -1520,6 +1560,7 @@ upsert(Tree *t, Msg *msg, int nmsg)
 		r = nil;
 	if(r == nil)
 		goto error;
+	drained = 0;
 	for(loops = 0; ; loops++){
 		if(loops > 4*Maxht){
 			werrstr("%s: root does not settle", Efs);
@@ -1542,11 +1583,17 @@ upsert(Tree *t, Msg *msg, int nmsg)
 			ht--;
 			continue;
 		}
-		if(r->type == Tpivot && loops < 2*Maxht){
-			switch(shrink(&u, &r, &ht)){
+		if(r->type == Tpivot && u.deletes && !drained){
+			/* lazy buffering would keep a deleted tree tall: see drainable */
+			drained = 1;
+			switch(drainable(r, ht)){
 			case -1:
 				goto error;
 			case 1:
+				r = flatten(&u, r, ht);
+				if(r == nil)
+					goto error;
+				ht = 1;
 				continue;
 			}
 		}
