@@ -71,6 +71,11 @@ LIBSRC	= \
 	check.c \
 	fuzz.c \
 	user.c \
+	cache.c \
+	blk.c \
+	snap.c \
+	load.c \
+	ream.c \
 	$(ATOMIC)
 
 GEFSSRC	= main.c
@@ -81,7 +86,10 @@ FUSESRC	= cmd/9pfuse.c fcall.c
 UNITS	= \
 	atomic \
 	plat \
-	user
+	user \
+	vpack \
+	alloc \
+	corrupt
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 
