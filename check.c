@@ -5,7 +5,8 @@
  * against the pointer that names it) and checked: node layout, height,
  * key order, that every key, separator and buffered message lies in the
  * range its parent gives the node, that the fill recorded in the parent
- * is the child's, and that buffered messages are valid.  Each problem is
+ * is the child's, that buffered messages are valid, and that no node or
+ * data block it reaches is free in the allocator.  Each problem is
  * reported with the block address and the key, and counted.
  */
 #include <stdarg.h>
@@ -108,6 +109,8 @@ checknode(Chk *c, Bptr bp, int ht, Key *lo, Key *hi, int fill, int isroot)
 			b->nval, b->valsz, b->nbuf, b->bufsz);
 		goto out;
 	}
+	if(blkisfree(bp.addr))
+		bad(c, bp.addr, nil, 0, "reachable block is free");
 	if(fill >= 0 && blkfill(b) != fill)
 		bad(c, bp.addr, nil, 0, "fill %d, parent recorded %d", blkfill(b), fill);
 	if(b->nval == 0 && (!isroot || b->type == Tpivot))
@@ -127,8 +130,13 @@ checknode(Chk *c, Bptr bp, int ht, Key *lo, Key *hi, int fill, int isroot)
 			bad(c, bp.addr, kv.k, kv.nk, "key below the node's separator");
 		if(atorabove(hi, kv.k, kv.nk))
 			bad(c, bp.addr, kv.k, kv.nk, "key at or above the next separator");
-		if(b->type == Tleaf && kv.k[0] == Kdat && kv.nv != Ptrsz)
-			bad(c, bp.addr, kv.k, kv.nk, "data pointer of %d bytes", kv.nv);
+		if(b->type == Tleaf && kv.k[0] == Kdat){
+			if(kv.nv != Ptrsz)
+				bad(c, bp.addr, kv.k, kv.nk, "data pointer of %d bytes", kv.nv);
+			else if(blkisfree(unpackbp(kv.v).addr))
+				bad(c, bp.addr, kv.k, kv.nk, "data block %llx is free",
+					(unsigned long long)unpackbp(kv.v).addr);
+		}
 		prev.k = kv.k;
 		prev.nk = kv.nk;
 		haveprev = 1;

@@ -134,6 +134,7 @@ int	devsync(void);
 Blk*	allocblk(Tree*, int, vlong, int);
 vlong	blkalloc(int, uvlong, int);
 Arena*	getarena(vlong);
+int	blkisfree(vlong);
 int	rangefree(Arena*, vlong, vlong);
 int	rangegrab(Arena*, vlong, vlong);
 Fnode*	rangefirst(Arena*);
@@ -277,5 +278,10 @@ char*	keyfmt(char*, int, char*, int);
  */
 int	checktree(Tree*, void (*out)(void*, char*), void*);
 
-/* fuzz.c: run the fuzzer on f->t; 0 if tree and model always agreed */
+/*
+ * fuzz.c: fuzzrun runs the fuzzer on f->t, 0 if tree and model always
+ * agreed; fuzzmain is gefs -z SEED[,STEPS[,READERS]] on dev (nil: a
+ * scratch image), reporting on stderr.
+ */
 int	fuzzrun(Fuzz*);
+int	fuzzmain(char*, char*, vlong);
