@@ -89,7 +89,8 @@ UNITS	= \
 	user \
 	vpack \
 	alloc \
-	corrupt
+	corrupt \
+	tree
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 

@@ -1013,7 +1013,7 @@ step(Fuzz *f, uvlong *rng, int st, int final, uvlong v, Msg *msg, char *pay, cha
 	minv = oldestver(f);
 	wlock(&f->mlk);
 	if(final)
-		n = dropbatch(f, rng, n, v, minv, msg);
+		n = dropbatch(f, rng, MIN(n + 48, Maxbatch), v, minv, msg);
 	else
 		for(i = 0; i < n; i++){
 			mk = pickkey(f, rng, shrinking, kbuf);
