@@ -96,7 +96,8 @@ UNITS	= \
 	vpack \
 	alloc \
 	corrupt \
-	tree
+	tree \
+	crash
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.
@@ -158,12 +159,6 @@ $(O)/test/fuzz-fcall: test/fuzz-fcall.c fcall.c error.c fcall.h dat.h fns.h
 # The foundation's tests link only what they test, the way test/atomics.t
 # builds them for other machines.
 $(O)/test/atomic: $(O)/test/atomic.o $(call obj,$(ATOMIC))
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-
-$(O)/test/hash: $(O)/test/hash.o $(O)/hash.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-
-$(O)/test/pack: $(O)/test/pack.o $(O)/pack.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 test: all fuzz

@@ -799,9 +799,13 @@ badlog(Arena *a, Blk *b, int i, char *what)
 	return -1;
 }
 
-/* Apply one block's entries; *stop when a barrier >= qgen ends the log. */
+/*
+ * Apply one block's entries; *stop at the first barrier >= qgen, the
+ * end of the commit: it and what follows are cut (the stale chain
+ * pointer too), but a barrier of qgen itself stays if keep is set.
+ */
 static int
-replay(Arena *a, Blk *b, vlong qgen, int *stop)
+replay(Arena *a, Blk *b, vlong qgen, int keep, int *stop)
 {
 	vlong addr, len, lo, hi;
 	int i, n, op;
@@ -829,8 +833,9 @@ replay(Arena *a, Blk *b, vlong qgen, int *stop)
 			break;
 		case LogSync:
 			if((vlong)(w>>8) >= qgen){
-				/* the commit ends here; drop the rest and the stale chain */
 				b->logsz = i;
+				if(keep && (vlong)(w>>8) == qgen)
+					b->logsz = i+8;
 				b->logp = Zb;
 				*stop = 1;
 				return 0;
@@ -860,14 +865,21 @@ replay(Arena *a, Blk *b, vlong qgen, int *stop)
  * Rebuild the free map from the log (format §9.8, §17.3): start with
  * everything in use, apply the entries, stop at the first barrier of
  * qgen or later; the block holding it becomes the open tail.
+ *
+ * Upstream cuts that barrier too, and its next appends overwrite it: a
+ * crash before the next commit then replays entries that commit never
+ * made (and follows the new chain pointer).  With keep set the tail
+ * keeps, or gets, a barrier of qgen, so the committed prefix of the log
+ * ends with one whatever is appended.  Ream clears keep to write what
+ * upstream writes.
  */
 int
-loadlog(Arena *a, vlong qgen)
+loadlog(Arena *a, vlong qgen, int keep)
 {
 	Blk *b;
 	Bptr bp;
 	vlong lo, hi, nblk;
-	int stop, dsz;
+	int stop, dsz, end;
 
 	rangeclear(a);
 	a->used = a->size;
@@ -876,6 +888,7 @@ loadlog(Arena *a, vlong qgen)
 	hi = a->base + a->size + 2*Blksz;
 	bp = a->loghd;
 	b = a->logbuf[0];
+	dsz = 0;
 	for(nblk = 0;; nblk++){
 		if(nblk > (hi - lo)/Blksz){
 			werrstr("%s: arena %#llx: log chain loops", Ecorrupt, (unsigned long long)a->base);
@@ -895,7 +908,7 @@ loadlog(Arena *a, vlong qgen)
 			return -1;
 		bvadd(&a->logblks, b->bp);
 		dsz = b->logsz;
-		if(replay(a, b, qgen, &stop) == -1)
+		if(replay(a, b, qgen, keep, &stop) == -1)
 			return -1;
 		if(stop || b->logp.addr == -1)
 			break;
@@ -907,6 +920,9 @@ loadlog(Arena *a, vlong qgen)
 	a->keep = a->dur = b->logsz;
 	a->nlog = 0;
 	a->lastlogsz = 0;
+	end = b->logsz;
+	if(keep && !fs->rdonly && (end < 8 || get64(b->data + end - 8) != ((uvlong)qgen<<8 | LogSync)))
+		return logappend(a, LogSync, qgen, 0);
 	return 0;
 }
 

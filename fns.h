@@ -141,7 +141,7 @@ Fnode*	rangefirst(Arena*);
 Fnode*	rangenext(Arena*, Fnode*);
 void	rangeclear(Arena*);
 int	logappend(Arena*, int, vlong, vlong);
-int	loadlog(Arena*, vlong);
+int	loadlog(Arena*, vlong, int);
 int	compresslog(Arena*, Bvec*);
 int	logflush(Arena*);
 void	arenaclear(Arena*);

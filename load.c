@@ -303,7 +303,7 @@ loadfs(char *dev, int rdonly, vlong cachesz)
 	for(i = 0; i < fs->narena; i++){
 		fs->arenas[i].logbuf[0] = staticblk();
 		fs->arenas[i].logbuf[1] = staticblk();
-		if(loadlog(&fs->arenas[i], fs->qgen) == -1)
+		if(loadlog(&fs->arenas[i], fs->qgen, 1) == -1)
 			goto errs;
 	}
 	startsyncer();
