@@ -16,6 +16,7 @@ DESTDIR	?=
 
 WARN	= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS	= -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -O2 -g $(WARN) -I. $(XCFLAGS)
+DEPFLAGS = -MMD -MP
 LDFLAGS	= $(XLDFLAGS)
 LIBS	= -lpthread
 
@@ -66,26 +67,66 @@ LIBSRC	= \
 	plat.c \
 	hash.c \
 	pack.c \
+	tree.c \
+	check.c \
+	fuzz.c \
+	user.c \
+	fcall.c \
+	cmd/client.c \
+	cache.c \
+	blk.c \
+	snap.c \
+	load.c \
+	ream.c \
 	$(ATOMIC)
 
 GEFSSRC	= main.c
-9PSRC	= cmd/9p.c fcall.c
-FUSESRC	= cmd/9pfuse.c fcall.c
+9PSRC	= cmd/9p.c
+FUSESRC	= cmd/9pfuse.c
 
 # C unit tests: test/NAME.c builds $(O)/test/NAME, run by test/NAME.t.
-UNITS	= atomic hash pack
+UNITS	= \
+	atomic \
+	plat \
+	user \
+	fcall \
+	client \
+	hash \
+	pack \
+	vpack \
+	alloc \
+	corrupt \
+	tree \
+	crash
+
+# libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
+# make test builds them; make alone does not need libclang-rt.
+FUZZCC	= clang
+FUZZFLAGS	= -std=c11 -D_DEFAULT_SOURCE -O1 -g $(WARN) -I. \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ	= fuzz-fcall
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 
-PROGS	=
+# A program is built once its main file is in the tree.
+PROGS	= \
+	$(if $(wildcard main.c),$(BIN)/gefs) \
+	$(if $(wildcard cmd/9p.c),$(BIN)/9p) \
+	$(if $(wildcard cmd/9pfuse.c),$(BIN)/9pfuse)
+
+# libfuse3, for 9pfuse only.
+FUSECFLAGS = $(shell pkg-config --cflags fuse3)
+FUSELIBS = $(shell pkg-config --libs fuse3)
 
 all: $(PROGS) units
 
 units: $(foreach u,$(UNITS),$(O)/test/$(u))
 
+fuzz: $(foreach f,$(FUZZ),$(O)/test/$(f))
+
 $(O)/%.o: %.c dat.h fns.h atomic.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # Assembly takes no C flags: clang's -Werror would reject them as unused.
 $(O)/%.o: %.s
@@ -99,27 +140,36 @@ $(O)/libgefs.a: $(call obj,$(LIBSRC))
 $(BIN)/gefs: $(call obj,$(GEFSSRC)) $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+$(BIN)/9p: $(call obj,$(9PSRC)) $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/cmd/9pfuse.o: CFLAGS += $(FUSECFLAGS)
+
+$(BIN)/9pfuse: $(call obj,$(FUSESRC)) $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(FUSELIBS) $(LIBS)
+
 $(O)/test/%: $(O)/test/%.o $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The decoder alone: fcall.c needs nothing but libc and error.c.
+$(O)/test/fuzz-fcall: test/fuzz-fcall.c fcall.c error.c fcall.h dat.h fns.h
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZFLAGS) -o $@ test/fuzz-fcall.c fcall.c error.c
 
 # The foundation's tests link only what they test, the way test/atomics.t
 # builds them for other machines.
 $(O)/test/atomic: $(O)/test/atomic.o $(call obj,$(ATOMIC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(O)/test/hash: $(O)/test/hash.o $(O)/hash.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-
-$(O)/test/pack: $(O)/test/pack.o $(O)/pack.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-
-test: all
+test: all fuzz
 	sh test/run
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man4 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	for p in $(PROGS); do \
+		install -m 755 $$p $(DESTDIR)$(PREFIX)/bin/; \
+	done
 	for m in man/*.[148]; do \
 		[ -e "$$m" ] || continue; \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; \
@@ -128,5 +178,7 @@ install: all
 clean:
 	rm -rf o o.* gefs 9p 9pfuse
 
-.PHONY: all units test install clean
+.PHONY: all units fuzz test install clean
 .SECONDARY:
+
+-include $(wildcard $(O)/*.d $(O)/*/*.d)

@@ -22,14 +22,24 @@ void	werrstr(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char*	errstr(void);
 int	iserr(char *e);
 
-/* log, in plat.c */
+/*
+ * log, in plat.c: one line per call on stderr, "prog: message", newline
+ * added unless the message ends with one.  dprint prints when debug >= lvl;
+ * once threads run, change debug with asetl (atomic.h).
+ */
 extern int debug;
 void	warn(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	dprint(int lvl, char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void	sysfatal(char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	setprogname(char *name);
 
-/* plat.c: threads, locks, rendezvous, channels, time */
+/*
+ * plat.c: threads, locks, rendezvous, channels, time.
+ * launch: tid nil = detached, else joinable; -1 on failure.
+ * rsleepuntil: deadline on monons(); 0 once it has passed, 1 if woken.
+ * chsend: -1 once closed (or v nil); chrecv: nil once closed and drained.
+ * emalloc (zeroed), erealloc, estrdup exit with a message when out of memory.
+ */
 int	launch(void (*fn)(void*), void *arg, char *name, pthread_t *tid);
 void	lock(Lock*);
 int	canlock(Lock*);
@@ -71,3 +81,211 @@ uvlong	get64(char*);
 void	put16(char*, u16int);
 void	put32(char*, u32int);
 void	put64(char*, uvlong);
+char*	packbp(char*, Bptr*);
+Bptr	unpackbp(char*);
+
+/* pack.c: node entries (format §4.4, §4.5); b->data must point at the entry area */
+void	getval(Blk*, int, Kvp*);
+void	setval(Blk*, Kvp*);
+void	getptr(Blk*, int, Key*, Bptr*, int*);
+void	setptr(Blk*, Key*, Bptr, int);
+void	getmsg(Blk*, int, Msg*);
+void	setmsg(Blk*, Msg*);
+int	blkfill(Blk*);
+int	keycmp(Key*, Key*);
+
+/*
+ * The block layer (blk.c, cache.c): the contract the tree is written
+ * against.  Blocks come back held; every holder drops its reference.
+ *
+ * getblk	read (or find cached) the block bp names, verifying its hash
+ *		against bp.hash (log and deadlist blocks against their own
+ *		header hash); decodes the header and sets b->data.
+ * newblk	allocate a new block of the type for tree t (nil: no tree),
+ *		born in t->memgen; header fields zero, Bdirty set, not yet
+ *		visible to anyone else.  hint: qid path for data placement.
+ * dupblk	newblk plus a copy of b's entries (copy-on-write).
+ * finalize	pack the header fields into buf and compute b->bp.hash.
+ * enqueue	finalize, enter the cache, queue the write for the syncer.
+ * freeblk	t stops referencing b (or bp): free it now if it was born in
+ * freebp	t's current generation (after an epoch), else hand it to the
+ *		deadlists (format §8.8).
+ */
+Blk*	getblk(Bptr, int);
+Blk*	newblk(Tree*, int, vlong);
+Blk*	dupblk(Tree*, Blk*);
+Blk*	holdblk(Blk*);
+void	dropblk(Blk*);
+void	finalize(Blk*);
+void	enqueue(Blk*);
+void	freeblk(Tree*, Blk*);
+void	freebp(Tree*, Bptr);
+
+/*
+ * The volume layer beyond the contract (blk.c, cache.c, snap.c, load.c,
+ * ream.c).  Everything works on the global fs.
+ */
+extern Bptr Zb;
+
+/* blk.c: device, blocks, allocation, the allocation log, the syncer */
+int	devread(vlong, char*);
+int	devwrite(vlong, char*, int);
+int	devsync(void);
+Blk*	allocblk(Tree*, int, vlong, int);
+vlong	blkalloc(int, uvlong, int);
+Arena*	getarena(vlong);
+int	blkisfree(vlong);
+int	rangefree(Arena*, vlong, vlong);
+int	rangegrab(Arena*, vlong, vlong);
+Fnode*	rangefirst(Arena*);
+Fnode*	rangenext(Arena*, Fnode*);
+void	rangeclear(Arena*);
+int	logappend(Arena*, int, vlong, vlong);
+int	loadlog(Arena*, vlong, int);
+int	compresslog(Arena*, Bvec*);
+int	logflush(Arena*);
+void	arenaclear(Arena*);
+void	qput(Qent*);
+void	qfree(vlong, int);
+int	qfence(void);
+vlong	qbarrier(void);
+void	startsyncer(void);
+void	stopsyncer(void);
+int	fssync(void);
+int	haltfs(void);
+void	starttimer(void);
+void	stoptimer(void);
+void	markdirty(void);
+void	broke(char*, ...) __attribute__((format(printf, 1, 2)));
+int	isrdonly(void);
+char*	blktype(int);
+void	bvadd(Bvec*, Bptr);
+void	bvfree(Bvec*);
+
+/* cache.c */
+int	cacheinit(vlong);
+void	cachefree(void);
+Blk*	pluck(void);
+Blk*	staticblk(void);
+Blk*	cachelookup(vlong);
+int	cacheins(Blk*);
+void	cachedel(vlong);
+long	getflag(Blk*);
+void	setflag(Blk*, long);
+void	clrflag(Blk*, long);
+void	cachestat(long*, long*, long*);
+
+/* snap.c: epochs (runtime §2), deferred frees, deadlists (format §11.5) */
+void	epochstart(void);
+void	epochend(void);
+void	epochclean(void);
+void	epochflush(void);
+void	retireblk(Blk*);
+void	retirebp(Bptr);
+void	retirepend(Bptr);
+void	retirefn(void (*)(void*), void*);
+void	deferfree(Bptr);
+void	releasedeferred(Bvec*);
+int	killblk(Tree*, Bptr);
+int	dlsync(void);
+void	dlclear(void);
+
+/* load.c, ream.c */
+vlong	parsecachesz(char*);
+vlong	defcachesz(void);
+int	openfs(char*, int, vlong);
+int	loadfs(char*, int, vlong);
+int	cachefits(int);
+void	closefs(void);
+void	loadsummary(void);
+int	reamfs(char*, char*, vlong);
+int	growfs(char*, vlong);
+
+/* pack.c: keys, values and headers (format §4, §6, §17) */
+char*	packdatkey(char*, uvlong, uvlong);
+int	packdkey(char*, int, uvlong, char*, int);
+int	unpackdkey(char*, int, uvlong*, char**, int*);
+char*	packupkey(char*, uvlong);
+char*	packdir(char*, Xdir*);
+int	kv2dir(Kvp*, Xdir*);
+int	packlabel(char*, int, char*);
+char*	packlblval(char*, vlong, u32int);
+int	unpacklblval(char*, int, vlong*, u32int*);
+char*	packsnapkey(char*, vlong);
+char*	packtree(char*, Tree*);
+int	unpacktree(Tree*, char*, int);
+char*	packdlkey(char*, vlong, vlong);
+char*	packdlval(char*, Bptr*, Bptr*);
+int	unpackdlval(char*, int, Bptr*, Bptr*);
+int	packconfkey(char*, int, char*);
+void	packsuper(char*, Super*);
+int	unpacksuper(char*, Super*);
+void	packarena(char*, Bptr*, vlong, vlong);
+int	unpackarena(char*, Bptr*, vlong*, vlong*);
+
+/*
+ * user.c: the user table (runtime §6) and the permission check (§3.2).
+ * A Users is immutable; getusers() hands out a reference to the current
+ * table (the fallback table until the first load), which stays valid
+ * until putusers() however often the table is reloaded meanwhile.
+ * parseusers() and fallbackusers() return a new table with one reference;
+ * setusers() takes that reference over.  Diagnostics go to diag one line
+ * at a time ("/adm/users:LINE: MESSAGE"; diag nil: stderr).  reamusers()
+ * and userstext() return text the caller frees.  Ids that are not in the
+ * table have no name: uid2name() renders them in decimal into buf
+ * (Unamesz bytes).  fsaccess() and name2uid() return 0 or -1 with errstr.
+ */
+Users*	parseusers(char *buf, int n, Linefn *diag, void *arg);
+int	loadusers(char *buf, int n, Linefn *diag, void *arg);
+void	setusers(Users*);
+Users*	getusers(void);
+void	putusers(Users*);
+Users*	fallbackusers(void);
+char*	reamusers(char *user);
+char*	userstext(Users*);
+User*	uid2user(Users*, s32int id);
+User*	name2user(Users*, char *name);
+int	name2uid(Users*, char *name, s32int *id);
+char*	uid2name(Users*, s32int id, char *buf);
+int	ingroup(Users*, s32int uid, s32int gid);
+int	groupleader(Users*, s32int uid, s32int gid);
+int	omodebits(int omode);
+int	fsaccess(Users*, s32int uid, int permit, u32int mode, s32int fuid, s32int fgid, int bits);
+
+/* snap.c: labels and mounts, the contract between snapshots and the server */
+Mount*	getmount(char *label);	/* share or open; nil with Enosnap if no such label */
+void	putmount(Mount*);
+
+/*
+ * tree.c: the Bε-tree (format §7, §8).  upsert runs under the single
+ * mutator; lookups and scans run concurrently on the version they
+ * entered, inside an epoch.  Scans: btnewscan once, then btenter, btnext
+ * until 0, btexit; btenter again resumes after the last key (even in a
+ * newer tree).  btnext's kv points into the Scan until the next call.
+ */
+int	upsert(Tree*, Msg*, int);
+int	btlookup(Tree*, Key*, Kvp*, char*, int);
+void	btnewscan(Scan*, char*, int);
+int	btenter(Tree*, Scan*);
+int	btnext(Scan*, Kvp*);
+void	btexit(Scan*);
+int	msgcheck(Msg*);
+int	applymsg(Msg*, int*, char*, int*);
+int	nodeent(Blk*, int, Kvp*);
+int	nodemsg(Blk*, int, Msg*);
+int	nodeok(Blk*);
+char*	keyfmt(char*, int, char*, int);
+
+/*
+ * check.c: checktree reports, through out (nil: warn), every broken
+ * invariant of t with its block address and key, and returns how many.
+ */
+int	checktree(Tree*, void (*out)(void*, char*), void*);
+
+/*
+ * fuzz.c: fuzzrun runs the fuzzer on f->t, 0 if tree and model always
+ * agreed; fuzzmain is gefs -z SEED[,STEPS[,READERS]] on dev (nil: a
+ * scratch image), reporting on stderr.
+ */
+int	fuzzrun(Fuzz*);
+int	fuzzmain(char*, char*, vlong);
