@@ -18,6 +18,7 @@ scratch
 CFLAGS="-std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers"
 SCALE=${ATOMIC_SCALE:-50}	# test/atomic's iteration multiplier
 LIMIT=300			# seconds any one run may take
+LIB="error.c plat.c hash.c pack.c"	# what test/hash and test/pack link
 
 # name, compiler, its Debian packages, qemu (- for native), atomic.h
 # implementation, extra flags
@@ -45,10 +46,11 @@ failures() {
 }
 
 # compile NAME CC FLAGS: atomic.h alone, the atomics beside it alone,
-# then the three test programs; 0 if all built
+# the part of the library hash.c and pack.c need, then the three test
+# programs; 0 if all built
 compile() {
 	d=$T/$1
-	mkdir -p "$d/alone"
+	mkdir -p "$d/alone" "$d/lib"
 	cp "$top/atomic.h" "$top/$atomic" "$d/alone/"
 	printf '#include "atomic.h"\n' >"$d/alone/h.c"
 	(
@@ -58,13 +60,17 @@ compile() {
 		*.s)	$2 -c -o atomic.o "$atomic" ;;
 		*)	$2 $CFLAGS -pedantic $3 -c -o atomic.o "$atomic" ;;
 		esac
-	) >"$d/build.log" 2>&1 &&
+	) >"$d/build.log" 2>&1 || return 1
+	for f in $LIB; do
+		$2 $CFLAGS $3 -I"$top" -c -o "$d/lib/${f%.c}.o" "$top/$f" >>"$d/build.log" 2>&1 || return 1
+	done
 	for t in atomic hash pack; do
 		case $t in
-		atomic)	src="$top/test/atomic.c $d/alone/atomic.o" ;;
-		*)	src="$top/test/$t.c $top/$t.c" ;;
+		atomic)	objs= ;;
+		*)	objs="$d/lib/*.o" ;;
 		esac
-		$2 $CFLAGS $3 -I"$top" $static -pthread -o "$d/$t" $src >>"$d/build.log" 2>&1 || return 1
+		$2 $CFLAGS $3 -I"$top" $static -pthread -o "$d/$t" "$top/test/$t.c" $objs \
+			"$d/alone/atomic.o" >>"$d/build.log" 2>&1 || return 1
 	done
 }
 
