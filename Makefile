@@ -67,7 +67,12 @@ LIBSRC	= \
 	plat.c \
 	hash.c \
 	pack.c \
+	tree.c \
+	check.c \
+	fuzz.c \
 	user.c \
+	fcall.c \
+	cmd/client.c \
 	cache.c \
 	blk.c \
 	snap.c \
@@ -76,20 +81,32 @@ LIBSRC	= \
 	$(ATOMIC)
 
 GEFSSRC	= main.c
-9PSRC	= cmd/9p.c fcall.c
-FUSESRC	= cmd/9pfuse.c fcall.c
+9PSRC	= cmd/9p.c
+FUSESRC	= cmd/9pfuse.c
 
 # C unit tests: test/NAME.c builds $(O)/test/NAME, run by test/NAME.t.
 UNITS	= \
 	atomic \
 	plat \
 	user \
+	fcall \
+	client \
+	hash \
+	pack \
 	vpack \
 	alloc \
 	corrupt \
+	tree \
 	crash \
 	epoch \
 	cache
+
+# libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
+# make test builds them; make alone does not need libclang-rt.
+FUZZCC	= clang
+FUZZFLAGS	= -std=c11 -D_DEFAULT_SOURCE -O1 -g $(WARN) -I. \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ	= fuzz-fcall
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 
@@ -106,6 +123,8 @@ FUSELIBS = $(shell pkg-config --libs fuse3)
 all: $(PROGS) units
 
 units: $(foreach u,$(UNITS),$(O)/test/$(u))
+
+fuzz: $(foreach f,$(FUZZ),$(O)/test/$(f))
 
 $(O)/%.o: %.c dat.h fns.h atomic.h
 	@mkdir -p $(@D)
@@ -134,12 +153,17 @@ $(BIN)/9pfuse: $(call obj,$(FUSESRC)) $(O)/libgefs.a
 $(O)/test/%: $(O)/test/%.o $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The decoder alone: fcall.c needs nothing but libc and error.c.
+$(O)/test/fuzz-fcall: test/fuzz-fcall.c fcall.c error.c fcall.h dat.h fns.h
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZFLAGS) -o $@ test/fuzz-fcall.c fcall.c error.c
+
 # The foundation's tests link only what they test, the way test/atomics.t
 # builds them for other machines.
 $(O)/test/atomic: $(O)/test/atomic.o $(call obj,$(ATOMIC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-test: all
+test: all fuzz
 	sh test/run
 
 install: all
@@ -156,7 +180,7 @@ install: all
 clean:
 	rm -rf o o.* gefs 9p 9pfuse
 
-.PHONY: all units test install clean
+.PHONY: all units fuzz test install clean
 .SECONDARY:
 
 -include $(wildcard $(O)/*.d $(O)/*/*.d)

@@ -492,6 +492,21 @@ getarena(vlong addr)
 	return a;
 }
 
+/* Is the block at addr free (or pending free) in its arena?  For check.c. */
+int
+blkisfree(vlong addr)
+{
+	Arena *a;
+	int r;
+
+	if((a = getarena(addr)) == nil)
+		return 0;
+	qlock(&a->lk);
+	r = inset(a->free, addr) || inset(a->pend, addr);
+	qunlock(&a->lk);
+	return r;
+}
+
 /*
  * One block from a: the lowest free block for sequential allocations,
  * else the highest (format §9.3).  Ordinary allocations leave the

@@ -427,6 +427,181 @@ struct Uparse {
 	char	first[Errmax];	/* the first diagnostic, for errstr */
 };
 
+/* ------------------------------------------------------------ mounts */
+
+typedef struct Mount	Mount;
+
+/*
+ * A mounted label (snap.c): every attach of the same name shares one.
+ * root is the tree the label names now; the commit (updatesnap) swaps it
+ * for the committed tree, and readers load it with agetp inside an epoch.
+ */
+struct Mount {
+	Mount	*next;		/* the mount list, under fs->mountlk */
+	long	ref;		/* atomic */
+	char	*name;
+	int	flag;		/* label flags: Lmut = writable */
+	Tree	*root;
+};
+
+/* ------------------------------------------------------------------- tree.c */
+
+typedef struct Scan	Scan;
+typedef struct Scanp	Scanp;
+typedef struct Node	Node;
+typedef struct Upd	Upd;
+typedef struct Pchunk	Pchunk;
+
+enum {
+	Maxht		= 16,		/* deepest tree we build or walk (fan-out >= 2) */
+	Pivlimit	= Pivspc - 2*Pivent,	/* pivot child area we fill: room for a split below (format §8.4, §17.10) */
+	/*
+	 * Most children per pivot.  A flush moves one child's run of the
+	 * buffer down; with ~100 children an 8 KB buffer gives runs of a few
+	 * messages and nearly every message costs a block per level.  Fewer
+	 * children make longer runs (the Bε trade-off: fan-out about the
+	 * square root of the buffer's message count) at one more level.
+	 */
+	Maxfan		= 16,
+	Tpsz		= 10,		/* Orelink/Oreprev/Oincref payload: i64 link, i8 dlbl, i8 dref */
+};
+
+/* One level of a scan: the node and the cursors into it. */
+struct Scanp {
+	Blk	*b;
+	int	vi;		/* leaf: next value; pivot: the child we are in */
+	int	bi;		/* pivot: next buffered message */
+};
+
+/*
+ * A prefix scan (format §7.5).  It survives btexit: last keeps the last
+ * key it looked at, so btenter can resume strictly after it in a newer
+ * version of the tree.
+ */
+struct Scan {
+	char	pfx[Keymax];
+	int	npfx;
+	char	last[Keymax];	/* last key looked at (returned or found absent) */
+	int	nlast;
+	int	started;	/* last is valid */
+	int	done;
+	int	entered;	/* path holds blocks */
+	int	ht;
+	Scanp	path[Maxht];	/* path[0] is the root */
+	char	val[Inlmax];	/* the value btnext returned */
+};
+
+/*
+ * Node contents in memory while an upsert rebuilds them.  Keys and values
+ * point into held blocks or into the upsert's scratch pool.
+ */
+struct Node {
+	int	type;		/* Tleaf or Tpivot */
+	Kvp	*ent;		/* leaf values, or pivot children (v: packed Bptr and fill) */
+	int	nent;
+	int	entsz;		/* bytes the entries take in a block, slots included */
+	Msg	*msg;		/* pivot buffer: key order, arrival order within a key */
+	int	nmsg;
+	int	msgsz;
+};
+
+struct Pchunk {
+	Pchunk	*next;
+	size_t	size;
+	size_t	used;
+	char	*data;
+};
+
+/* One upsert in progress: what it read, made and must free. */
+struct Upd {
+	Tree	*t;
+	Pchunk	*pool;
+	Blk	**held;		/* read blocks: dropped at the end */
+	int	nheld;
+	int	maxheld;
+	Blk	**old;		/* replaced blocks: freed once the new root is in */
+	int	nold;
+	int	maxold;
+	Blk	**made;		/* new blocks: freed if the upsert fails */
+	int	nmade;
+	int	maxmade;
+	Bptr	*dead;		/* data blocks released by applied messages (format §7.2) */
+	int	ndead;
+	int	maxdead;
+	int	deletes;	/* the batch holds delete-type messages */
+};
+
+/* ------------------------------------------------------------------ check.c */
+
+typedef struct Chk	Chk;
+
+/* One tree check in progress. */
+struct Chk {
+	Tree	*t;
+	void	(*out)(void*, char*);	/* where problems go; nil: warn() */
+	void	*arg;
+	int	nbad;
+};
+
+/* ------------------------------------------------------------------- fuzz.c */
+
+typedef struct Fuzz	Fuzz;
+typedef struct Mkey	Mkey;
+typedef struct Mver	Mver;
+
+/* One version of a model key's value. */
+struct Mver {
+	uvlong	ver;
+	int	present;
+	char	*val;
+	int	nval;
+};
+
+/* A key of the fuzzer's model with its recent history. */
+struct Mkey {
+	char	*k;
+	int	nk;
+	Mver	*hist;		/* ascending versions */
+	int	nhist;
+	int	maxhist;
+};
+
+/*
+ * The model-based tree fuzzer: a plain sorted map mirrored against the
+ * tree, with reader threads checking lookups and scans of published
+ * versions against it.
+ */
+struct Fuzz {
+	Tree	*t;
+	uvlong	seed;
+	int	steps;		/* random batches to run before deleting everything */
+	int	nrd;		/* reader threads */
+	int	chkevery;	/* full invariant check every so many steps */
+	int	datablks;	/* also write Kdat keys naming real data blocks */
+	void	(*enter)(void);	/* epoch enter and leave for readers, nil if none */
+	void	(*leave)(void);
+	void	(*clean)(void);	/* reclaim after each batch, nil if none */
+
+	RWLock	mlk;		/* the model */
+	Mkey	**keys;		/* sorted */
+	int	nkeys;
+	int	maxkeys;
+	int	npresent;
+
+	QLock	plk;		/* the published version and reader slots */
+	Bptr	pubbp;
+	int	pubht;
+	uvlong	pubver;
+	uvlong	*rdver;		/* per reader: version it may use, or ~0 */
+
+	int	stop;		/* under plk: readers stop */
+	long	nlook;		/* under plk: reader statistics */
+	long	nscan;
+	QLock	flk;		/* the first failure */
+	int	failed;
+	char	fail[512];
+	int	step;
+};
 
 /* ------------------------------------------------------- the volume layer */
 

@@ -22,14 +22,24 @@ void	werrstr(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char*	errstr(void);
 int	iserr(char *e);
 
-/* log, in plat.c */
+/*
+ * log, in plat.c: one line per call on stderr, "prog: message", newline
+ * added unless the message ends with one.  dprint prints when debug >= lvl;
+ * once threads run, change debug with asetl (atomic.h).
+ */
 extern int debug;
 void	warn(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	dprint(int lvl, char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void	sysfatal(char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	setprogname(char *name);
 
-/* plat.c: threads, locks, rendezvous, channels, time */
+/*
+ * plat.c: threads, locks, rendezvous, channels, time.
+ * launch: tid nil = detached, else joinable; -1 on failure.
+ * rsleepuntil: deadline on monons(); 0 once it has passed, 1 if woken.
+ * chsend: -1 once closed (or v nil); chrecv: nil once closed and drained.
+ * emalloc (zeroed), erealloc, estrdup exit with a message when out of memory.
+ */
 int	launch(void (*fn)(void*), void *arg, char *name, pthread_t *tid);
 void	lock(Lock*);
 int	canlock(Lock*);
@@ -124,6 +134,7 @@ int	devsync(void);
 Blk*	allocblk(Tree*, int, vlong, int);
 vlong	blkalloc(int, uvlong, int);
 Arena*	getarena(vlong);
+int	blkisfree(vlong);
 int	rangefree(Arena*, vlong, vlong);
 int	rangegrab(Arena*, vlong, vlong);
 Fnode*	rangefirst(Arena*);
@@ -190,9 +201,6 @@ void	loadsummary(void);
 int	reamfs(char*, char*, vlong);
 int	growfs(char*, vlong);
 
-/* tree.c (the Bε-tree issue): what the deadlists need */
-int	upsert(Tree*, Msg*, int);
-
 /* pack.c: keys, values and headers (format §4, §6, §17) */
 char*	packdatkey(char*, uvlong, uvlong);
 int	packdkey(char*, int, uvlong, char*, int);
@@ -243,3 +251,41 @@ int	ingroup(Users*, s32int uid, s32int gid);
 int	groupleader(Users*, s32int uid, s32int gid);
 int	omodebits(int omode);
 int	fsaccess(Users*, s32int uid, int permit, u32int mode, s32int fuid, s32int fgid, int bits);
+
+/* snap.c: labels and mounts, the contract between snapshots and the server */
+Mount*	getmount(char *label);	/* share or open; nil with Enosnap if no such label */
+void	putmount(Mount*);
+
+/*
+ * tree.c: the Bε-tree (format §7, §8).  upsert runs under the single
+ * mutator; lookups and scans run concurrently on the version they
+ * entered, inside an epoch.  Scans: btnewscan once, then btenter, btnext
+ * until 0, btexit; btenter again resumes after the last key (even in a
+ * newer tree).  btnext's kv points into the Scan until the next call.
+ */
+int	upsert(Tree*, Msg*, int);
+int	btlookup(Tree*, Key*, Kvp*, char*, int);
+void	btnewscan(Scan*, char*, int);
+int	btenter(Tree*, Scan*);
+int	btnext(Scan*, Kvp*);
+void	btexit(Scan*);
+int	msgcheck(Msg*);
+int	applymsg(Msg*, int*, char*, int*);
+int	nodeent(Blk*, int, Kvp*);
+int	nodemsg(Blk*, int, Msg*);
+int	nodeok(Blk*);
+char*	keyfmt(char*, int, char*, int);
+
+/*
+ * check.c: checktree reports, through out (nil: warn), every broken
+ * invariant of t with its block address and key, and returns how many.
+ */
+int	checktree(Tree*, void (*out)(void*, char*), void*);
+
+/*
+ * fuzz.c: fuzzrun runs the fuzzer on f->t, 0 if tree and model always
+ * agreed; fuzzmain is gefs -z SEED[,STEPS[,READERS]] on dev (nil: a
+ * scratch image), reporting on stderr.
+ */
+int	fuzzrun(Fuzz*);
+int	fuzzmain(char*, char*, vlong);
