@@ -99,7 +99,9 @@ UNITS	= \
 	tree \
 	crash \
 	epoch \
-	cache
+	cache \
+	dlist \
+	sync
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.

@@ -1115,7 +1115,7 @@ getblk(Bptr bp, int flg)
 	if((b = cachelookup(bp.addr)) != nil){
 		qunlock(s);
 		t = b->type;
-		if((flg & GBraw) != (t == Tdat) || (flg & GBlog) != (t == Tlog || t == Tdlist)){
+		if(!!(flg & GBraw) != (t == Tdat) || !!(flg & GBlog) != (t == Tlog || t == Tdlist)){
 			werrstr("%s: block %#llx: cached as %s", Ecorrupt, (unsigned long long)bp.addr, blktype(t));
 			goto bad;
 		}
