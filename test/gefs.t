@@ -27,8 +27,13 @@ check "unknown suffix X" grep -q 'unknown suffix X' $T/err
 "$GEFS" -m 0 -f $img >$T/out 2>$T/err
 is "$?" 1 "a cache too small to work in is refused"
 check "saying so" grep -q 'cache too small' $T/err
+phys=$(( $(getconf _PHYS_PAGES) * $(getconf PAGESIZE) ))
 "$GEFS" -f $img >$T/out 2>$T/err
-check "the default cache is a quarter of memory" grep -q '^	cachesz:	[0-9]* MiB$' $T/err
+check "the default cache is a quarter of memory" grep -q "^	cachesz:	$((phys / 4 / 1048576)) MiB\$" $T/err
+"$GEFS" -m 10% -f $img >$T/out 2>$T/err
+check "-m 10% is a tenth of memory" grep -q "^	cachesz:	$((phys / 100 * 10 / 1048576)) MiB\$" $T/err
+"$GEFS" -m 101% -f $img >$T/out 2>$T/err
+is "$?" 1 "-m 101% is refused"
 
 "$GEFS" -m 16 -c -f $img >$T/out 2>$T/err
 is "$?" 1 "-c fails"
