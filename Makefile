@@ -90,7 +90,8 @@ UNITS	= \
 	vpack \
 	alloc \
 	corrupt \
-	tree
+	tree \
+	bigtree
 
 obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 
@@ -143,6 +144,15 @@ $(O)/test/atomic: $(O)/test/atomic.o $(call obj,$(ATOMIC))
 test: all
 	sh test/run
 
+# Benchmarks (not part of make test): bench/NAME.c against its peers.
+bench: bench-engine
+
+$(O)/bench/engine: $(O)/bench/engine.o $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -llmdb
+
+bench-engine: $(O)/bench/engine
+	$(O)/bench/engine $(BENCHARGS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man4 $(DESTDIR)$(PREFIX)/share/man/man8
@@ -157,7 +167,7 @@ install: all
 clean:
 	rm -rf o o.* gefs 9p 9pfuse
 
-.PHONY: all units test install clean
+.PHONY: all units test install clean bench bench-engine
 .SECONDARY:
 
 -include $(wildcard $(O)/*.d $(O)/*/*.d)
