@@ -97,6 +97,7 @@ UNITS	= \
 	alloc \
 	corrupt \
 	tree \
+	snap \
 	crash
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
