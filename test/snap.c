@@ -11,10 +11,9 @@
 #include "atomic.h"
 #include "test/tap.h"
 #include "test/vol.h"
+#include "test/files.h"
 
 enum {
-	Nfile	= 8,		/* qids 100..107 */
-	Nblk	= 3,		/* blocks per file */
 	Nlbl	= 8,
 };
 
@@ -52,122 +51,6 @@ mdl(char *name)
 			return &model[i];
 		}
 	abort();
-}
-
-static uchar
-pat(int q, int blk, int seed, int i)
-{
-	return (q*131 + blk*17 + seed*61 + i + (i>>8)*7) & 0xff;
-}
-
-/* Write file q of label m with contents seed, replacing what it had. */
-static int
-wfile(Mount *m, int q, int seed)
-{
-	char k[Nblk+1][Keymax], v[Nblk+1][Inlmax], name[16];
-	Msg msg[Nblk+1];
-	Xdir d;
-	Tree *t;
-	Blk *b;
-	int i, j, r;
-
-	qlock(&fs->mutlk);
-	t = m->root;
-	for(j = 0; j < Nblk; j++){
-		if((b = allocblk(t, Tdat, q, 0)) == nil){
-			qunlock(&fs->mutlk);
-			return -1;
-		}
-		for(i = 0; i < Blksz; i++)
-			b->buf[i] = pat(q, j, seed, i);
-		enqueue(b);
-		msg[j].op = Oinsert;
-		msg[j].kv.k = k[j];
-		msg[j].kv.nk = Offksz;
-		packdatkey(k[j], q, (uvlong)j*Blksz);
-		msg[j].kv.v = v[j];
-		msg[j].kv.nv = Ptrsz;
-		packbp(v[j], &b->bp);
-		dropblk(b);
-	}
-	snprintf(name, sizeof name, "f%d", q);
-	memset(&d, 0, sizeof d);
-	d.qid.path = q;
-	d.mode = 0664;
-	d.length = Nblk*Blksz;
-	msg[j].op = Oinsert;
-	msg[j].kv.k = k[j];
-	msg[j].kv.nk = packdkey(k[j], Keymax, Qmain, name, strlen(name));
-	msg[j].kv.v = v[j];
-	msg[j].kv.nv = packdir(v[j], &d) - v[j];
-	r = upsert(t, msg, Nblk+1);
-	qunlock(&fs->mutlk);
-	epochclean();
-	return r;
-}
-
-static int
-rmfile(Mount *m, int q)
-{
-	char k[Nblk+1][Keymax], name[16];
-	Msg msg[Nblk+1];
-	int j, r;
-
-	memset(msg, 0, sizeof msg);
-	for(j = 0; j < Nblk; j++){
-		msg[j].op = Odelete;
-		msg[j].kv.k = k[j];
-		msg[j].kv.nk = Offksz;
-		packdatkey(k[j], q, (uvlong)j*Blksz);
-	}
-	snprintf(name, sizeof name, "f%d", q);
-	msg[j].op = Odelete;
-	msg[j].kv.k = k[j];
-	msg[j].kv.nk = packdkey(k[j], Keymax, Qmain, name, strlen(name));
-	qlock(&fs->mutlk);
-	r = upsert(m->root, msg, Nblk+1);
-	qunlock(&fs->mutlk);
-	epochclean();
-	return r;
-}
-
-/* Does tree t hold file q with contents seed (seed 0: no such file)? */
-static int
-hasfile(Tree *t, int q, int seed)
-{
-	char k[Keymax], buf[Kvmax], name[16];
-	Key key;
-	Kvp kv;
-	Blk *b;
-	int i, j, r, good;
-
-	snprintf(name, sizeof name, "f%d", q);
-	key.k = k;
-	key.nk = packdkey(k, Keymax, Qmain, name, strlen(name));
-	r = btlookup(t, &key, &kv, buf, sizeof buf);
-	if(r != (seed != 0))
-		return 0;
-	for(j = 0; j < Nblk; j++){
-		packdatkey(k, q, (uvlong)j*Blksz);
-		key.nk = Offksz;
-		r = btlookup(t, &key, &kv, buf, sizeof buf);
-		if(r != (seed != 0))
-			return 0;
-		if(seed == 0)
-			continue;
-		if((b = getblk(unpackbp(kv.v), GBraw)) == nil)
-			return 0;
-		good = 1;
-		for(i = 0; i < Blksz; i++)
-			if((uchar)b->buf[i] != pat(q, j, seed, i)){
-				good = 0;
-				break;
-			}
-		dropblk(b);
-		if(!good)
-			return 0;
-	}
-	return 1;
 }
 
 /* Every file of the label as the model says. */
@@ -446,6 +329,42 @@ errors(void)
 	closefs();
 }
 
+/*
+ * Two merges into one deadlist: files killed in s2, s3 and s4 were all
+ * born before s1; deleting s3 and then s2 merges their lists into s4's,
+ * twice.  The reference lost the first merged chain (format §13 item 6).
+ */
+static void
+merges(void)
+{
+	char name[8];
+	int i, q;
+	Model keep;
+
+	fresh("merges.img");
+	for(q = 100; q < 104; q++)
+		mwrite("main", q, 1);
+	msnap("main", "s1", 0);
+	for(i = 2; i <= 4; i++){
+		mwrite("main", 98+i, i);
+		snprintf(name, sizeof name, "s%d", i);
+		msnap("main", name, 0);
+	}
+	ok(volok("merges") && alllabelsok(), "merges: s1-s4 check and read back");
+	ok(mdelete("s3") == 0 && volok("merges: s3") && alllabelsok(), "merges: deleting s3 merges into s4's list");
+	ok(mdelete("s2") == 0 && volok("merges: s2") && alllabelsok(), "merges: deleting s2 merges into it again");
+	ok(mdelete("s4") == 0 && volok("merges: s4") && alllabelsok(), "merges: deleting s4 frees the merged list");
+	ok(mdelete("s1") == 0 && volok("merges: s1") && alllabelsok(), "merges: deleting s1 leaves main alone");
+	keep = *mdl("main");
+	fssync();
+	settle();
+	fssync();
+	settle();
+	i = usedblks();
+	q = freshused(&keep);
+	ok(i >= q-2 && i <= q+4, "merges: %d blocks used, a fresh volume with the same files uses %d", i, q);
+}
+
 int
 main(void)
 {
@@ -456,6 +375,7 @@ main(void)
 	char *basefirst[] = {"s1", "k1", "s3", "k2", "s2"};
 
 	errors();
+	merges();
 	order("oldest first", oldest, nelem(oldest));
 	order("newest first", newest, nelem(newest));
 	order("middle first", middle, nelem(middle));
