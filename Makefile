@@ -98,6 +98,7 @@ UNITS	= \
 	corrupt \
 	tree \
 	snap \
+	retain \
 	crash
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
