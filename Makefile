@@ -99,6 +99,7 @@ UNITS	= \
 	tree \
 	snap \
 	retain \
+	snaprace \
 	crash
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
