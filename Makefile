@@ -102,7 +102,10 @@ UNITS	= \
 	cache \
 	dlist \
 	sync \
-	bigtree
+	bigtree \
+	snap \
+	retain \
+	snaprace
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.
