@@ -247,12 +247,15 @@ advance(int force)
 	reclaim(l);
 }
 
-/* One cleaner at a time; a second caller just returns. */
+/*
+ * One cleaner at a time; a second caller just returns, and so does a
+ * thread inside an epoch, which would otherwise wait for itself.
+ */
 void
 epochclean(void)
 {
 	pthread_once(&ep.once, epochinit);
-	if(!canqlock(&ep.cleanlk))
+	if(mydepth > 0 || !canqlock(&ep.cleanlk))
 		return;
 	advance(0);
 	qunlock(&ep.cleanlk);

@@ -320,6 +320,13 @@ errors(void)
 	ok(m != nil && (m->flag & Lmut), "a fork is writable");
 	putmount(m);
 
+	/* changes not yet committed when the last reference goes */
+	ok(mwrite("k2", 105, 8) == 0 && msnap("k2", "k2snap", 0) == 0 && labelok(mdl("k2snap")),
+		"a snapshot of a label holds its uncommitted changes");
+	ok(mwrite("k2", 105, 9) == 0 && mdelete("k2") == 0, "a label with uncommitted changes nobody holds is deleted");
+	ok(mwrite("main", 106, 9) == 0 && fssync() == 0 && labelok(mdl("main")), "a sync commits changes nobody holds any more");
+	ok(volok("uncommitted") && alllabelsok(), "and the volume checks without a leaked block");
+
 	/* everything survives a reload */
 	fssync();
 	closefs();
