@@ -327,6 +327,17 @@ errors(void)
 	ok(mwrite("main", 106, 9) == 0 && fssync() == 0 && labelok(mdl("main")), "a sync commits changes nobody holds any more");
 	ok(volok("uncommitted") && alllabelsok(), "and the volume checks without a leaked block");
 
+	/*
+	 * The hazard of runtime §4.3: a label naming the record main is
+	 * mounted on is deleted; at main's next commit the record has no
+	 * label left and must be collapsed, not kept for ever.
+	 */
+	m = getmount("main");
+	ok(msnap("main", "x", 0) == 0 && mdelete("x") == 0 && mwrite("main", 100, 10) == 0,
+		"snapshot main while it is mounted, delete the snapshot, write main");
+	ok(volok("collapse") && alllabelsok(), "the unlabelled record was collapsed: nothing is kept for ever");
+	putmount(m);
+
 	/* everything survives a reload */
 	fssync();
 	closefs();
