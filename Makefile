@@ -101,7 +101,11 @@ UNITS	= \
 	epoch \
 	cache \
 	dlist \
-	sync
+	sync \
+	bigtree \
+	snap \
+	retain \
+	snaprace
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.
@@ -168,6 +172,15 @@ $(O)/test/atomic: $(O)/test/atomic.o $(call obj,$(ATOMIC))
 test: all fuzz
 	sh test/run
 
+# Benchmarks (not part of make test): bench/NAME.c against its peers.
+bench: bench-engine
+
+$(O)/bench/engine: $(O)/bench/engine.o $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -llmdb
+
+bench-engine: $(O)/bench/engine
+	$(O)/bench/engine $(BENCHARGS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man4 $(DESTDIR)$(PREFIX)/share/man/man8
@@ -182,7 +195,7 @@ install: all
 clean:
 	rm -rf o o.* gefs 9p 9pfuse
 
-.PHONY: all units fuzz test install clean
+.PHONY: all units fuzz test install clean bench bench-engine
 .SECONDARY:
 
 -include $(wildcard $(O)/*.d $(O)/*/*.d)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "dat.h"
 #include "fns.h"
+#include "atomic.h"
 
 Gefs	*fs;
 Bptr	Zb = {-1, -1, -1};
@@ -1630,7 +1631,7 @@ dosync(int compress)
 	ap = emalloc(fs->narena*sizeof(Bptr));
 	memset(&dl, 0, sizeof dl);
 	qlock(&fs->mutlk);
-	if(fs->updatesnaps != nil && fs->updatesnaps() == -1)
+	if(updatemounts() == -1)
 		goto fail0;
 	if(dlsync() == -1)
 		goto fail0;
@@ -1679,7 +1680,7 @@ dosync(int compress)
 	s.narena = fs->narena;
 	s.flags = 0;
 	s.nextqid = fs->nextqid;
-	s.nextgen = fs->nextgen;
+	s.nextgen = agetv(&fs->nextgen);	/* getmount hands out generations without mutlk */
 	s.qgen = g;
 	s.arenas = ap;
 	packsuper(sb, &s);

@@ -74,6 +74,7 @@ openfs(char *dev, int rdonly, vlong cachesz)
 	fs->rdonly = rdonly;
 	qlockinit(&fs->mutlk);
 	qlockinit(&fs->synclk);
+	qlockinit(&fs->mountlk);
 	fs->snap.ht = 1;
 	fs->snap.bp = Zb;
 	fs->snap.gen = -1;
@@ -122,6 +123,7 @@ closefs(void)
 		stopsyncer();
 	}
 	dlclear();
+	mountclear();
 	for(i = 0; i < fs->narena; i++)
 		arenaclear(&fs->arenas[i]);
 	free(fs->arenas);
