@@ -67,9 +67,17 @@ LIBSRC	= \
 	plat.c \
 	hash.c \
 	pack.c \
+	tree.c \
+	check.c \
+	fuzz.c \
 	user.c \
 	fcall.c \
 	cmd/client.c \
+	cache.c \
+	blk.c \
+	snap.c \
+	load.c \
+	ream.c \
 	$(ATOMIC)
 
 GEFSSRC	= main.c
@@ -82,7 +90,10 @@ UNITS	= \
 	plat \
 	user \
 	fcall \
-	client
+	client \
+	vpack \
+	alloc \
+	corrupt
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.

@@ -287,19 +287,24 @@ enum {
 	Bstatic	= 1<<6,
 };
 
+/* getblk flags: how the block named by a pointer is read and verified. */
+enum {
+	GBraw	= 1<<0,		/* file data: no header; hash over the whole block */
+	GBlog	= 1<<1,		/* Tlog/Tdlist: verified by its own logh, not by bp.hash */
+};
+
 /*
  * One cached 16 KiB block.  The decoded header fields are the truth while
  * the block is being built; finalize() packs them into buf.  Only a block
  * nobody else can see yet (new, or a static log buffer) is ever modified.
  */
 struct Blk {
-	/* cache bookkeeping: cache.c */
+	/* cache bookkeeping: cache.c; ref and flag change under the cache lock */
 	Blk	*lnext;		/* LRU, when ref == 0 */
 	Blk	*lprev;
 	Blk	*hnext;		/* address hash chain */
-	Blk	*fnext;		/* limbo / write queue linkage */
-	long	ref;		/* atomic */
-	long	flag;		/* atomic */
+	long	ref;
+	long	flag;
 
 	Bptr	bp;		/* where it lives; hash only meaningful once final */
 	int	type;
@@ -421,6 +426,397 @@ struct Uparse {
 	int	nerr;
 	char	first[Errmax];	/* the first diagnostic, for errstr */
 };
+
+/* ------------------------------------------------------------------- tree.c */
+
+typedef struct Scan	Scan;
+typedef struct Scanp	Scanp;
+typedef struct Node	Node;
+typedef struct Upd	Upd;
+typedef struct Pchunk	Pchunk;
+
+enum {
+	Maxht		= 16,		/* deepest tree we build or walk (fan-out >= 2) */
+	Pivlimit	= Pivspc - 2*Pivent,	/* pivot child area we fill: room for a split below (format §8.4, §17.10) */
+	/*
+	 * Most children per pivot.  A flush moves one child's run of the
+	 * buffer down; with ~100 children an 8 KB buffer gives runs of a few
+	 * messages and nearly every message costs a block per level.  Fewer
+	 * children make longer runs (the Bε trade-off: fan-out about the
+	 * square root of the buffer's message count) at one more level.
+	 */
+	Maxfan		= 16,
+	Tpsz		= 10,		/* Orelink/Oreprev/Oincref payload: i64 link, i8 dlbl, i8 dref */
+};
+
+/* One level of a scan: the node and the cursors into it. */
+struct Scanp {
+	Blk	*b;
+	int	vi;		/* leaf: next value; pivot: the child we are in */
+	int	bi;		/* pivot: next buffered message */
+};
+
+/*
+ * A prefix scan (format §7.5).  It survives btexit: last keeps the last
+ * key it looked at, so btenter can resume strictly after it in a newer
+ * version of the tree.
+ */
+struct Scan {
+	char	pfx[Keymax];
+	int	npfx;
+	char	last[Keymax];	/* last key looked at (returned or found absent) */
+	int	nlast;
+	int	started;	/* last is valid */
+	int	done;
+	int	entered;	/* path holds blocks */
+	int	ht;
+	Scanp	path[Maxht];	/* path[0] is the root */
+	char	val[Inlmax];	/* the value btnext returned */
+};
+
+/*
+ * Node contents in memory while an upsert rebuilds them.  Keys and values
+ * point into held blocks or into the upsert's scratch pool.
+ */
+struct Node {
+	int	type;		/* Tleaf or Tpivot */
+	Kvp	*ent;		/* leaf values, or pivot children (v: packed Bptr and fill) */
+	int	nent;
+	int	entsz;		/* bytes the entries take in a block, slots included */
+	Msg	*msg;		/* pivot buffer: key order, arrival order within a key */
+	int	nmsg;
+	int	msgsz;
+};
+
+struct Pchunk {
+	Pchunk	*next;
+	size_t	size;
+	size_t	used;
+	char	*data;
+};
+
+/* One upsert in progress: what it read, made and must free. */
+struct Upd {
+	Tree	*t;
+	Pchunk	*pool;
+	Blk	**held;		/* read blocks: dropped at the end */
+	int	nheld;
+	int	maxheld;
+	Blk	**old;		/* replaced blocks: freed once the new root is in */
+	int	nold;
+	int	maxold;
+	Blk	**made;		/* new blocks: freed if the upsert fails */
+	int	nmade;
+	int	maxmade;
+	Bptr	*dead;		/* data blocks released by applied messages (format §7.2) */
+	int	ndead;
+	int	maxdead;
+	int	deletes;	/* the batch holds delete-type messages */
+};
+
+/* ------------------------------------------------------------------ check.c */
+
+typedef struct Chk	Chk;
+
+/* One tree check in progress. */
+struct Chk {
+	Tree	*t;
+	void	(*out)(void*, char*);	/* where problems go; nil: warn() */
+	void	*arg;
+	int	nbad;
+};
+
+/* ------------------------------------------------------------------- fuzz.c */
+
+typedef struct Fuzz	Fuzz;
+typedef struct Mkey	Mkey;
+typedef struct Mver	Mver;
+
+/* One version of a model key's value. */
+struct Mver {
+	uvlong	ver;
+	int	present;
+	char	*val;
+	int	nval;
+};
+
+/* A key of the fuzzer's model with its recent history. */
+struct Mkey {
+	char	*k;
+	int	nk;
+	Mver	*hist;		/* ascending versions */
+	int	nhist;
+	int	maxhist;
+};
+
+/*
+ * The model-based tree fuzzer: a plain sorted map mirrored against the
+ * tree, with reader threads checking lookups and scans of published
+ * versions against it.
+ */
+struct Fuzz {
+	Tree	*t;
+	uvlong	seed;
+	int	steps;		/* random batches to run before deleting everything */
+	int	nrd;		/* reader threads */
+	int	chkevery;	/* full invariant check every so many steps */
+	int	datablks;	/* also write Kdat keys naming real data blocks */
+	void	(*enter)(void);	/* epoch enter and leave for readers, nil if none */
+	void	(*leave)(void);
+	void	(*clean)(void);	/* reclaim after each batch, nil if none */
+
+	RWLock	mlk;		/* the model */
+	Mkey	**keys;		/* sorted */
+	int	nkeys;
+	int	maxkeys;
+	int	npresent;
+
+	QLock	plk;		/* the published version and reader slots */
+	Bptr	pubbp;
+	int	pubht;
+	uvlong	pubver;
+	uvlong	*rdver;		/* per reader: version it may use, or ~0 */
+
+	int	stop;		/* under plk: readers stop */
+	long	nlook;		/* under plk: reader statistics */
+	long	nscan;
+	QLock	flk;		/* the first failure */
+	int	failed;
+	char	fail[512];
+	int	step;
+};
+
+/* ------------------------------------------------------- the volume layer */
+
+typedef struct Fnode	Fnode;
+typedef struct Qent	Qent;
+typedef struct Wqueue	Wqueue;
+typedef struct Fence	Fence;
+typedef struct Cache	Cache;
+typedef struct Limbo	Limbo;
+typedef struct Dlist	Dlist;
+typedef struct Super	Super;
+typedef struct Bvec	Bvec;
+
+#define Arenamax	(4LL<<40)	/* ream: one arena per 4 TiB (format §10.1) */
+
+enum {
+	Nstripe		= 32,		/* striped locks serialising cache-miss reads */
+	Reamminarena	= 8,
+	Reammaxarena	= 32,
+	Growarenas	= 4,		/* grow appends this many arenas */
+	Growmin		= 64*1024*1024,	/* ... into at least this much new space */
+	Rrperiod	= 2048,		/* allocations before the preferred arena moves */
+	Minreserve	= 512*1024,
+	Maxreserve	= 8*1024*1024,
+	Cachemin	= 64,		/* working blocks besides the static log buffers */
+	Syncperiod	= 5,		/* seconds between periodic syncs */
+	Dlcmin		= 4,		/* open deadlist blocks kept: cmax/10 in [Dlcmin, Dlcmax] */
+	Dlcmax		= 512,
+	Maxslot		= 128,		/* epoch slots: threads that enter epochs */
+};
+
+/* A node of an arena's free map: an AVL tree of disjoint ranges by offset. */
+struct Fnode {
+	vlong	off;
+	vlong	len;
+	Fnode	*l;
+	Fnode	*r;
+	int	ht;
+};
+
+/* A growable vector of block pointers. */
+struct Bvec {
+	Bptr	*p;
+	int	n;
+	int	cap;
+};
+
+/*
+ * An arena (format §5, §9.1).  Everything but base is protected by lk.
+ *
+ * The tail log block lives in one of two static buffers and is rewritten
+ * in place.  To survive a torn write (format §13 item 13c) its on-disk
+ * header must always describe bytes that are already on disk: new payload
+ * bytes are written and made durable first, then the 36-byte header (one
+ * sector) that covers them.  dsz is what the header on disk covers, keep
+ * the prefix of the buffer known to equal the disk, dur the durable part.
+ */
+struct Arena {
+	QLock	lk;
+	vlong	base;		/* h0; h1 is at base+Blksz */
+	vlong	size;		/* header size field: span less the two headers */
+	vlong	used;
+	vlong	reserve;
+	Fnode	*free;
+	int	nfree;		/* ranges in free */
+	Fnode	*pend;		/* logged as free, not reusable until the commit is durable */
+	int	npend;
+
+	Bptr	loghd;
+	Blk	*logtl;		/* the open tail: logbuf[0] or logbuf[1] */
+	Blk	*logbuf[2];
+	int	dsz;
+	int	keep;
+	int	dur;
+	int	nlog;		/* log blocks chained since the last compression */
+	int	lastlogsz;	/* full blocks the last compression wrote */
+	Bvec	logblks;	/* the chain, head first: freed after a compression commits */
+
+	/* the header as the last sync packed it */
+	Bptr	hdloghd;
+	vlong	hdused;
+	uvlong	hdhash;
+};
+
+/* Write-queue entries, ordered by (qgen, kind, address): format §12.5. */
+enum {
+	Qfence	= 1,
+	Qwrite,
+	Qfree,
+	Qquit,
+};
+
+struct Fence {
+	QLock	lk;
+	Rendez	r;
+	int	done;
+	int	err;
+};
+
+struct Qent {
+	vlong	qgen;
+	int	kind;
+	vlong	addr;
+	Blk	*b;		/* Qwrite: the queue holds a reference */
+	Fence	*f;		/* Qfence */
+	int	quiet;		/* Qfree: already logged, leaves the pending set */
+};
+
+struct Wqueue {
+	QLock	lk;
+	Rendez	nonempty;
+	Rendez	nonfull;
+	Qent	*heap;
+	int	n;
+	int	cap;
+};
+
+/* The block cache (format §12). */
+struct Cache {
+	QLock	lk;		/* hash, LRU, ref and flag of every buffer */
+	Rendez	free;		/* the LRU became non-empty */
+	Blk	*blks;		/* cmax buffers */
+	long	cmax;
+	long	nfresh;		/* blks[nfresh..cmax) were never used */
+	Blk	**hash;		/* cmax buckets, by address; holds no reference */
+	Blk	lru;		/* sentinel: lnext is the MRU end */
+	long	nlru;
+	QLock	stripe[Nstripe];
+};
+
+/* An epoch limbo entry (runtime §2). */
+enum {
+	Lblk,		/* a resident block: queue its free, drop the limbo ref */
+	Lbptr,		/* a bare pointer: the same, without a buffer */
+	Lpend,		/* a bare pointer whose free is already logged */
+	Lfn,		/* memory: call fn(arg) */
+};
+
+struct Limbo {
+	Limbo	*next;
+	int	kind;
+	Blk	*b;
+	Bptr	bp;
+	void	(*fn)(void*);
+	void	*arg;
+};
+
+/*
+ * An in-memory deadlist (format §11.5): blocks born in bgen and killed
+ * while gen was the tree's memgen.  ins is the open head, not yet
+ * visible to anybody; hd and tl are the committed chain.
+ */
+struct Dlist {
+	Dlist	*next;
+	vlong	gen;
+	vlong	bgen;
+	Bptr	hd;
+	Bptr	tl;
+	Blk	*ins;
+	int	dirty;		/* hd/tl changed since the Kdlist record was written */
+};
+
+/* A decoded superblock (format §4.1). */
+struct Super {
+	int	narena;
+	int	ht;
+	Bptr	root;
+	uvlong	flags;
+	vlong	nextqid;
+	vlong	nextgen;
+	vlong	qgen;
+	Bptr	*arenas;	/* addr, hash; gen -1 */
+};
+
+/*
+ * The one file system of this process.  Lock order: synclk, mutlk,
+ * arena lk, cache lk; the write queue lock is never held with any other.
+ */
+struct Gefs {
+	/* the device */
+	int	fd;
+	char	*dev;
+	vlong	size;		/* bytes, rounded down to Blksz */
+	int	rdonly;		/* -R: nothing is ever written */
+	Lock	brklk;
+	int	broken;		/* errors that made the file system read-only */
+
+	/* allocation */
+	Arena	*arenas;
+	int	narena;
+	Lock	rrlk;
+	uvlong	rrctr;		/* allocation attempts (format §9.2) */
+	int	usereserve;
+
+	/* the committed state and the counters the next commit writes */
+	Tree	snap;
+	vlong	nextqid;	/* the last qid handed out (format §18.1) */
+	vlong	nextgen;	/* the last generation handed out */
+	vlong	qgen;		/* write-queue generation; the last commit's barrier */
+
+	/*
+	 * Concurrency: one mutator changes trees under mutlk; readers walk
+	 * immutable copies under epochs; sync makes a commit durable.
+	 */
+	QLock	mutlk;
+	QLock	synclk;
+	Lock	dirtylk;
+	int	dirty;		/* changed since the last commit */
+	int	(*updatesnaps)(void);	/* commit mounted trees, under mutlk: set by the server */
+
+	/* frees that must wait until the next commit is durable */
+	Lock	deferlk;
+	Bvec	deferred;	/* the snap tree's deadlist, replaced log chains */
+
+	/* deadlists being built (format §11.5), under mutlk */
+	Dlist	*dlists;	/* most recently used first */
+	int	ndlist;		/* open heads */
+	int	dlcmax;		/* most open heads */
+
+	Cache	cache;
+	vlong	cachesz;
+	Wqueue	wq;
+	pthread_t syncer;	/* drains wq */
+	int	running;	/* syncer started */
+	QLock	timerlk;
+	Rendez	timerr;
+	int	timerquit;
+	pthread_t timer;
+	int	timing;
+};
+
+extern Gefs *fs;
 
 /* ------------------------------------------------------------ mounts */
 

@@ -122,6 +122,107 @@ void	freeblk(Tree*, Blk*);
 void	freebp(Tree*, Bptr);
 
 /*
+ * The volume layer beyond the contract (blk.c, cache.c, snap.c, load.c,
+ * ream.c).  Everything works on the global fs.
+ */
+extern Bptr Zb;
+
+/* blk.c: device, blocks, allocation, the allocation log, the syncer */
+int	devread(vlong, char*);
+int	devwrite(vlong, char*, int);
+int	devsync(void);
+Blk*	allocblk(Tree*, int, vlong, int);
+vlong	blkalloc(int, uvlong, int);
+Arena*	getarena(vlong);
+int	rangefree(Arena*, vlong, vlong);
+int	rangegrab(Arena*, vlong, vlong);
+Fnode*	rangefirst(Arena*);
+Fnode*	rangenext(Arena*, Fnode*);
+void	rangeclear(Arena*);
+int	logappend(Arena*, int, vlong, vlong);
+int	loadlog(Arena*, vlong);
+int	compresslog(Arena*, Bvec*);
+int	logflush(Arena*);
+void	arenaclear(Arena*);
+void	qput(Qent*);
+void	qfree(vlong, int);
+int	qfence(void);
+vlong	qbarrier(void);
+void	startsyncer(void);
+void	stopsyncer(void);
+int	fssync(void);
+int	haltfs(void);
+void	starttimer(void);
+void	stoptimer(void);
+void	markdirty(void);
+void	broke(char*, ...) __attribute__((format(printf, 1, 2)));
+int	isrdonly(void);
+char*	blktype(int);
+void	bvadd(Bvec*, Bptr);
+void	bvfree(Bvec*);
+
+/* cache.c */
+int	cacheinit(vlong);
+void	cachefree(void);
+Blk*	pluck(void);
+Blk*	staticblk(void);
+Blk*	cachelookup(vlong);
+int	cacheins(Blk*);
+void	cachedel(vlong);
+long	getflag(Blk*);
+void	setflag(Blk*, long);
+void	clrflag(Blk*, long);
+void	cachestat(long*, long*, long*);
+
+/* snap.c: epochs (runtime §2), deferred frees, deadlists (format §11.5) */
+void	epochstart(void);
+void	epochend(void);
+void	epochclean(void);
+void	epochflush(void);
+void	retireblk(Blk*);
+void	retirebp(Bptr);
+void	retirepend(Bptr);
+void	retirefn(void (*)(void*), void*);
+void	deferfree(Bptr);
+void	releasedeferred(Bvec*);
+int	killblk(Tree*, Bptr);
+int	dlsync(void);
+void	dlclear(void);
+
+/* load.c, ream.c */
+vlong	parsecachesz(char*);
+vlong	defcachesz(void);
+int	openfs(char*, int, vlong);
+int	loadfs(char*, int, vlong);
+int	cachefits(int);
+void	closefs(void);
+void	loadsummary(void);
+int	reamfs(char*, char*, vlong);
+int	growfs(char*, vlong);
+
+/* pack.c: keys, values and headers (format §4, §6, §17) */
+char*	packdatkey(char*, uvlong, uvlong);
+int	packdkey(char*, int, uvlong, char*, int);
+int	unpackdkey(char*, int, uvlong*, char**, int*);
+char*	packupkey(char*, uvlong);
+char*	packdir(char*, Xdir*);
+int	kv2dir(Kvp*, Xdir*);
+int	packlabel(char*, int, char*);
+char*	packlblval(char*, vlong, u32int);
+int	unpacklblval(char*, int, vlong*, u32int*);
+char*	packsnapkey(char*, vlong);
+char*	packtree(char*, Tree*);
+int	unpacktree(Tree*, char*, int);
+char*	packdlkey(char*, vlong, vlong);
+char*	packdlval(char*, Bptr*, Bptr*);
+int	unpackdlval(char*, int, Bptr*, Bptr*);
+int	packconfkey(char*, int, char*);
+void	packsuper(char*, Super*);
+int	unpacksuper(char*, Super*);
+void	packarena(char*, Bptr*, vlong, vlong);
+int	unpackarena(char*, Bptr*, vlong*, vlong*);
+
+/*
  * user.c: the user table (runtime §6) and the permission check (§3.2).
  * A Users is immutable; getusers() hands out a reference to the current
  * table (the fallback table until the first load), which stays valid
@@ -149,6 +250,35 @@ int	ingroup(Users*, s32int uid, s32int gid);
 int	groupleader(Users*, s32int uid, s32int gid);
 int	omodebits(int omode);
 int	fsaccess(Users*, s32int uid, int permit, u32int mode, s32int fuid, s32int fgid, int bits);
+
+/*
+ * tree.c: the Bε-tree (format §7, §8).  upsert runs under the single
+ * mutator; lookups and scans run concurrently on the version they
+ * entered, inside an epoch.  Scans: btnewscan once, then btenter, btnext
+ * until 0, btexit; btenter again resumes after the last key (even in a
+ * newer tree).  btnext's kv points into the Scan until the next call.
+ */
+int	upsert(Tree*, Msg*, int);
+int	btlookup(Tree*, Key*, Kvp*, char*, int);
+void	btnewscan(Scan*, char*, int);
+int	btenter(Tree*, Scan*);
+int	btnext(Scan*, Kvp*);
+void	btexit(Scan*);
+int	msgcheck(Msg*);
+int	applymsg(Msg*, int*, char*, int*);
+int	nodeent(Blk*, int, Kvp*);
+int	nodemsg(Blk*, int, Msg*);
+int	nodeok(Blk*);
+char*	keyfmt(char*, int, char*, int);
+
+/*
+ * check.c: checktree reports, through out (nil: warn), every broken
+ * invariant of t with its block address and key, and returns how many.
+ */
+int	checktree(Tree*, void (*out)(void*, char*), void*);
+
+/* fuzz.c: run the fuzzer on f->t; 0 if tree and model always agreed */
+int	fuzzrun(Fuzz*);
 
 /* snap.c: labels and mounts, the contract between snapshots and the server */
 Mount*	getmount(char *label);	/* share or open; nil with Enosnap if no such label */
