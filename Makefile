@@ -73,6 +73,8 @@ LIBSRC	= \
 	user.c \
 	fcall.c \
 	cmd/client.c \
+	fs.c \
+	srv.c \
 	cache.c \
 	blk.c \
 	snap.c \
