@@ -95,7 +95,8 @@ UNITS	= \
 	client \
 	vpack \
 	alloc \
-	corrupt
+	corrupt \
+	conform
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.

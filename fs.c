@@ -2250,7 +2250,7 @@ mutproc(void *arg)
 	while((q = chrecv(srv.wrchan)) != nil){
 		if(!startreq(q))
 			continue;
-		if(q->t->type == Twstat){
+		if(!q->internal && q->t->type == Twstat){
 			/* a sync takes the mutation lock itself */
 			d = dirunpack(q->t->stat, q->t->nstat);
 			null = d != nil && isnulldir(d);

@@ -136,18 +136,21 @@ listenproc(void *arg)
 
 /*
  * A Unix socket at path.  A socket a live server answers on is not
- * ours to take; one nobody answers is a leftover and is replaced.
+ * ours to take; one nobody answers is a leftover and is replaced.  The
+ * socket is made under a temporary name and renamed into place once it
+ * listens, so a client never finds it refusing connections.
  */
 static int
 unixsock(char *path, int mode)
 {
 	struct sockaddr_un sa;
 	struct stat st;
+	char tmp[sizeof sa.sun_path];
 	int fd, c;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sun_family = AF_UNIX;
-	if(strlen(path) >= sizeof sa.sun_path){
+	if(snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid()) >= (int)sizeof tmp){
 		werrstr("%s: socket path too long", path);
 		return -1;
 	}
@@ -167,24 +170,22 @@ unixsock(char *path, int mode)
 			return -1;
 		}
 		close(c);
-		if(unlink(path) == -1 && errno != ENOENT){
-			werrstr("remove stale %s: %s", path, strerror(errno));
-			return -1;
-		}
 	}
+	strcpy(sa.sun_path, tmp);
+	unlink(tmp);
 	if((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1){
 		werrstr("socket: %s", strerror(errno));
 		return -1;
 	}
 	if(bind(fd, (struct sockaddr*)&sa, sizeof sa) == -1){
-		werrstr("bind %s: %s", path, strerror(errno));
+		werrstr("bind %s: %s", tmp, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	if(chmod(path, mode) == -1 || listen(fd, 64) == -1){
+	if(chmod(tmp, mode) == -1 || listen(fd, 64) == -1 || rename(tmp, path) == -1){
 		werrstr("%s: %s", path, strerror(errno));
 		close(fd);
-		unlink(path);
+		unlink(tmp);
 		return -1;
 	}
 	return fd;
