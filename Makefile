@@ -96,7 +96,9 @@ UNITS	= \
 	vpack \
 	alloc \
 	corrupt \
-	conform
+	conform \
+	hostile \
+	concur
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.
