@@ -98,7 +98,9 @@ UNITS	= \
 	corrupt \
 	conform \
 	hostile \
-	concur
+	concur \
+	perm \
+	session
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.
