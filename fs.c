@@ -781,7 +781,7 @@ static void
 respond(Req *q, Fcall *r)
 {
 	Conn *c;
-	Req *f, *fn;
+	Req *f, *fn, *o;
 	Rmsg *m;
 	Fcall rf, re;
 	char e[Errmax];
@@ -815,8 +815,15 @@ respond(Req *q, Fcall *r)
 	qlock(&c->lk);
 	untag(c, q);
 	outq(c, m);
+	/* a flush of a flush waits in the first one's list: answer it next */
 	for(f = q->flush; f != nil; f = fn){
 		fn = f->flink;
+		if(f->flush != nil){
+			for(o = f->flush; o->flink != nil; o = o->flink)
+				;
+			o->flink = fn;
+			fn = f->flush;
+		}
 		untag(c, f);
 		memset(&rf, 0, sizeof rf);
 		rf.type = Rflush;
