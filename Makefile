@@ -93,9 +93,21 @@ UNITS	= \
 	user \
 	fcall \
 	client \
+	hash \
+	pack \
 	vpack \
 	alloc \
 	corrupt \
+	tree \
+	crash \
+	epoch \
+	cache \
+	dlist \
+	sync \
+	bigtree \
+	snap \
+	retain \
+	snaprace \
 	conform \
 	hostile \
 	concur \
@@ -167,6 +179,15 @@ $(O)/test/atomic: $(O)/test/atomic.o $(call obj,$(ATOMIC))
 test: all fuzz
 	sh test/run
 
+# Benchmarks (not part of make test): bench/NAME.c against its peers.
+bench: bench-engine
+
+$(O)/bench/engine: $(O)/bench/engine.o $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -llmdb
+
+bench-engine: $(O)/bench/engine
+	$(O)/bench/engine $(BENCHARGS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man4 $(DESTDIR)$(PREFIX)/share/man/man8
@@ -181,7 +202,7 @@ install: all
 clean:
 	rm -rf o o.* gefs 9p 9pfuse
 
-.PHONY: all units fuzz test install clean
+.PHONY: all units fuzz test install clean bench bench-engine
 .SECONDARY:
 
 -include $(wildcard $(O)/*.d $(O)/*/*.d)

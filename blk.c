@@ -12,9 +12,12 @@
 #include <unistd.h>
 #include "dat.h"
 #include "fns.h"
+#include "atomic.h"
 
 Gefs	*fs;
 Bptr	Zb = {-1, -1, -1};
+
+static void	qput(Qent*);
 
 char*
 blktype(int t)
@@ -361,7 +364,7 @@ freenodes(Fnode *t)
 	free(t);
 }
 
-void
+static void
 rangeclear(Arena *a)
 {
 	freenodes(a->free);
@@ -490,6 +493,21 @@ getarena(vlong addr)
 	if(addr >= a->base + a->size + 2*Blksz)
 		return nil;
 	return a;
+}
+
+/* Is the block at addr free (or pending free) in its arena?  For check.c. */
+int
+blkisfree(vlong addr)
+{
+	Arena *a;
+	int r;
+
+	if((a = getarena(addr)) == nil)
+		return 0;
+	qlock(&a->lk);
+	r = inset(a->free, addr) || inset(a->pend, addr);
+	qunlock(&a->lk);
+	return r;
 }
 
 /*
@@ -784,9 +802,13 @@ badlog(Arena *a, Blk *b, int i, char *what)
 	return -1;
 }
 
-/* Apply one block's entries; *stop when a barrier >= qgen ends the log. */
+/*
+ * Apply one block's entries; *stop at the first barrier >= qgen, the
+ * end of the commit: it and what follows are cut (the stale chain
+ * pointer too), but a barrier of qgen itself stays if keep is set.
+ */
 static int
-replay(Arena *a, Blk *b, vlong qgen, int *stop)
+replay(Arena *a, Blk *b, vlong qgen, int keep, int *stop)
 {
 	vlong addr, len, lo, hi;
 	int i, n, op;
@@ -814,8 +836,9 @@ replay(Arena *a, Blk *b, vlong qgen, int *stop)
 			break;
 		case LogSync:
 			if((vlong)(w>>8) >= qgen){
-				/* the commit ends here; drop the rest and the stale chain */
 				b->logsz = i;
+				if(keep && (vlong)(w>>8) == qgen)
+					b->logsz = i+8;
 				b->logp = Zb;
 				*stop = 1;
 				return 0;
@@ -845,14 +868,21 @@ replay(Arena *a, Blk *b, vlong qgen, int *stop)
  * Rebuild the free map from the log (format §9.8, §17.3): start with
  * everything in use, apply the entries, stop at the first barrier of
  * qgen or later; the block holding it becomes the open tail.
+ *
+ * Upstream cuts that barrier too, and its next appends overwrite it: a
+ * crash before the next commit then replays entries that commit never
+ * made (and follows the new chain pointer).  With keep set the tail
+ * keeps, or gets, a barrier of qgen, so the committed prefix of the log
+ * ends with one whatever is appended.  Ream clears keep to write what
+ * upstream writes.
  */
 int
-loadlog(Arena *a, vlong qgen)
+loadlog(Arena *a, vlong qgen, int keep)
 {
 	Blk *b;
 	Bptr bp;
 	vlong lo, hi, nblk;
-	int stop, dsz;
+	int stop, dsz, end;
 
 	rangeclear(a);
 	a->used = a->size;
@@ -861,6 +891,7 @@ loadlog(Arena *a, vlong qgen)
 	hi = a->base + a->size + 2*Blksz;
 	bp = a->loghd;
 	b = a->logbuf[0];
+	dsz = 0;
 	for(nblk = 0;; nblk++){
 		if(nblk > (hi - lo)/Blksz){
 			werrstr("%s: arena %#llx: log chain loops", Ecorrupt, (unsigned long long)a->base);
@@ -880,7 +911,7 @@ loadlog(Arena *a, vlong qgen)
 			return -1;
 		bvadd(&a->logblks, b->bp);
 		dsz = b->logsz;
-		if(replay(a, b, qgen, &stop) == -1)
+		if(replay(a, b, qgen, keep, &stop) == -1)
 			return -1;
 		if(stop || b->logp.addr == -1)
 			break;
@@ -892,6 +923,9 @@ loadlog(Arena *a, vlong qgen)
 	a->keep = a->dur = b->logsz;
 	a->nlog = 0;
 	a->lastlogsz = 0;
+	end = b->logsz;
+	if(keep && !fs->rdonly && (end < 8 || get64(b->data + end - 8) != ((uvlong)qgen<<8 | LogSync)))
+		return logappend(a, LogSync, qgen, 0);
 	return 0;
 }
 
@@ -930,7 +964,7 @@ compressput(Arena *a, Blk **bp, vlong *blks, int *k, int *nfull, uvlong *h0, Fno
  * durable.  Under a->lk; returns 0 without compressing if the arena has
  * no room for the new log.
  */
-int
+static int
 compresslog(Arena *a, Bvec *dl)
 {
 	vlong *blks;
@@ -1084,7 +1118,7 @@ getblk(Bptr bp, int flg)
 	if((b = cachelookup(bp.addr)) != nil){
 		qunlock(s);
 		t = b->type;
-		if((flg & GBraw) != (t == Tdat) || (flg & GBlog) != (t == Tlog || t == Tdlist)){
+		if(!!(flg & GBraw) != (t == Tdat) || !!(flg & GBlog) != (t == Tlog || t == Tdlist)){
 			werrstr("%s: block %#llx: cached as %s", Ecorrupt, (unsigned long long)bp.addr, blktype(t));
 			goto bad;
 		}
@@ -1340,7 +1374,7 @@ qswap(Qent *h, int i, int j)
 }
 
 /* Queue an entry at the current generation; waits while the queue is full. */
-void
+static void
 qput(Qent *e)
 {
 	Wqueue *q;
@@ -1597,7 +1631,7 @@ dosync(int compress)
 	ap = emalloc(fs->narena*sizeof(Bptr));
 	memset(&dl, 0, sizeof dl);
 	qlock(&fs->mutlk);
-	if(fs->updatesnaps != nil && fs->updatesnaps() == -1)
+	if(updatemounts() == -1)
 		goto fail0;
 	if(dlsync() == -1)
 		goto fail0;
@@ -1646,7 +1680,7 @@ dosync(int compress)
 	s.narena = fs->narena;
 	s.flags = 0;
 	s.nextqid = fs->nextqid;
-	s.nextgen = fs->nextgen;
+	s.nextgen = agetv(&fs->nextgen);	/* getmount hands out generations without mutlk */
 	s.qgen = g;
 	s.arenas = ap;
 	packsuper(sb, &s);

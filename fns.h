@@ -124,6 +124,22 @@ void	freebp(Tree*, Bptr);
 /*
  * The volume layer beyond the contract (blk.c, cache.c, snap.c, load.c,
  * ream.c).  Everything works on the global fs.
+ *
+ * allocblk	newblk with the allocation class: seq takes the lowest
+ *		free block (streaming data writes, format §9.3).
+ * getblk flags	0 for tree nodes, GBraw for data, GBlog for Tlog/Tdlist.
+ * fssync	one commit (format §9.5): on request, by the timer every
+ *		Syncperiod seconds while dirty (starttimer), at halt
+ *		(haltfs, which also commits the frees the sync released).
+ *		In pass 0 it calls fs->updatesnaps (the server's: commit
+ *		every mounted tree) under fs->mutlk, then dlsync.
+ * epochs	epochstart/epochend around every tree walk; epochclean
+ *		after each mutation (one cleaner runs, others return);
+ *		retirefn frees memory once no walker can see it.
+ * deferfree	a block no longer in the next commit's state: logged free
+ *		at that commit, reusable once it is durable.
+ * killblk	a block still in a committed snapshot: its deadlist.
+ * broke	the file system goes read-only, with this message.
  */
 extern Bptr Zb;
 
@@ -134,17 +150,15 @@ int	devsync(void);
 Blk*	allocblk(Tree*, int, vlong, int);
 vlong	blkalloc(int, uvlong, int);
 Arena*	getarena(vlong);
+int	blkisfree(vlong);
 int	rangefree(Arena*, vlong, vlong);
 int	rangegrab(Arena*, vlong, vlong);
 Fnode*	rangefirst(Arena*);
 Fnode*	rangenext(Arena*, Fnode*);
-void	rangeclear(Arena*);
 int	logappend(Arena*, int, vlong, vlong);
-int	loadlog(Arena*, vlong);
-int	compresslog(Arena*, Bvec*);
+int	loadlog(Arena*, vlong, int);
 int	logflush(Arena*);
 void	arenaclear(Arena*);
-void	qput(Qent*);
 void	qfree(vlong, int);
 int	qfence(void);
 vlong	qbarrier(void);
@@ -188,6 +202,10 @@ void	releasedeferred(Bvec*);
 int	killblk(Tree*, Bptr);
 int	dlsync(void);
 void	dlclear(void);
+int	getdlrec(vlong, vlong, Bptr*, Bptr*);
+int	bsetadd(Bset*, vlong);
+int	bsethas(Bset*, vlong);
+void	bsetfree(Bset*);
 
 /* load.c, ream.c */
 vlong	parsecachesz(char*);
@@ -252,6 +270,32 @@ int	omodebits(int omode);
 int	fsaccess(Users*, s32int uid, int permit, u32int mode, s32int fuid, s32int fgid, int bits);
 
 /*
+ * snap.c: labels and mounts, the contract between snapshots and the server.
+ * getmount shares or opens a label's mount (nil with Enosnap if there is
+ * no such label; "dump" gives the dump view, whose root is the snap
+ * tree).  Writers take fs->mutlk and then load m->root (it changes at
+ * every commit); readers load it with agetp inside an epoch.  A mount's
+ * changes are committed by the next sync (updatemounts, in its pass 0),
+ * even if the last reference was dropped before.  getmount, putmount and
+ * the snapshot operations below take the locks they need: call them
+ * without fs->mutlk.
+ */
+Mount*	getmount(char *label);
+void	putmount(Mount*);
+int	updatemounts(void);
+void	mountclear(void);
+int	snapcreate(char *old, char *new, int mut);
+int	snapdelete(char *name);
+int	snaplist(Label**);
+void	freelabels(Label*, int);
+void	fsusage(vlong *used, vlong *size);
+int	parseretain(char*, int, Retain*);
+int	setconf(char *label, char *key, char *val);
+int	clrconf(char *label, char *key);
+int	getconf(char *label, char *key, char *val, int nval);
+void	retaintick(vlong now);
+
+/*
  * tree.c: the Bε-tree (format §7, §8).  upsert runs under the single
  * mutator; lookups and scans run concurrently on the version they
  * entered, inside an epoch.  Scans: btnewscan once, then btenter, btnext
@@ -276,13 +320,15 @@ char*	keyfmt(char*, int, char*, int);
  * invariant of t with its block address and key, and returns how many.
  */
 int	checktree(Tree*, void (*out)(void*, char*), void*);
+int	checkfs(void (*out)(void*, char*), void*, vlong *leaked);
 
-/* fuzz.c: run the fuzzer on f->t; 0 if tree and model always agreed */
+/*
+ * fuzz.c: fuzzrun runs the fuzzer on f->t, 0 if tree and model always
+ * agreed; fuzzmain is gefs -z SEED[,STEPS[,READERS]] on dev (nil: a
+ * scratch image), reporting on stderr.
+ */
 int	fuzzrun(Fuzz*);
-
-/* snap.c: labels and mounts, the contract between snapshots and the server */
-Mount*	getmount(char *label);	/* share or open; nil with Enosnap if no such label */
-void	putmount(Mount*);
+int	fuzzmain(char*, char*, vlong);
 
 /*
  * fs.c, srv.c: the 9P service (runtime §1, §3, §9).  main loads the file

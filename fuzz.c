@@ -14,10 +14,12 @@
  * The model applies messages with code of its own (table-driven field
  * patching), so a bug in tree.c's applymsg shows up as a difference.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "dat.h"
 #include "fns.h"
 
@@ -30,6 +32,9 @@ enum {
 	Phase	= 700,		/* steps between growing and shrinking */
 	Maxbatch	= 256,
 	Maxrd	= 16,
+	Defsteps	= 3000,		/* a default run takes a few seconds */
+	Defreaders	= 2,
+	Fuzzimg		= 1024*1024*1024,	/* sparse scratch image */
 };
 
 typedef struct Rd Rd;
@@ -1008,7 +1013,7 @@ step(Fuzz *f, uvlong *rng, int st, int final, uvlong v, Msg *msg, char *pay, cha
 	minv = oldestver(f);
 	wlock(&f->mlk);
 	if(final)
-		n = dropbatch(f, rng, n, v, minv, msg);
+		n = dropbatch(f, rng, MIN(n + 48, Maxbatch), v, minv, msg);
 	else
 		for(i = 0; i < n; i++){
 			mk = pickkey(f, rng, shrinking, kbuf);
@@ -1100,4 +1105,128 @@ fuzzrun(Fuzz *f)
 	free(msg);
 	free(pay);
 	return failed(f) ? -1 : 0;
+}
+
+/* The blocks in use in every arena, and the allocation-log blocks among them. */
+static void
+usage(vlong *used, vlong *logs)
+{
+	int i;
+
+	*used = 0;
+	*logs = 0;
+	for(i = 0; i < fs->narena; i++){
+		qlock(&fs->arenas[i].lk);
+		*used += fs->arenas[i].used / Blksz;
+		*logs += fs->arenas[i].nlog;
+		qunlock(&fs->arenas[i].lk);
+	}
+}
+
+/* Ream dev without the progress lines. */
+static int
+quietream(char *dev, vlong cachesz)
+{
+	int fd, r;
+
+	fflush(stdout);
+	fd = dup(1);
+	if(fd == -1 || freopen("/dev/null", "w", stdout) == nil)
+		return reamfs(dev, "fuzz", cachesz);
+	r = reamfs(dev, "fuzz", cachesz);
+	fflush(stdout);
+	dup2(fd, 1);
+	close(fd);
+	return r;
+}
+
+/*
+ * gefs -z SEED[,STEPS[,READERS]]: fuzz a fresh tree in the volume on
+ * dev, or, without dev, in a scratch image reamed for the run.  Once
+ * everything has been deleted again, every block the tree used must be
+ * back in the allocator.  0 if all went well.
+ */
+int
+fuzzmain(char *arg, char *dev, vlong cachesz)
+{
+	char path[512], *p, *tmp;
+	vlong used0, logs0, used1, logs1;
+	Fuzz f;
+	Tree t;
+	Blk *b;
+	int fd, r;
+
+	memset(&f, 0, sizeof f);
+	f.seed = strtoull(arg, &p, 0);
+	f.steps = Defsteps;
+	f.nrd = Defreaders;
+	if(p != arg && *p == ',')
+		f.steps = strtol(p+1, &p, 0);
+	if(p != arg && *p == ',')
+		f.nrd = strtol(p+1, &p, 0);
+	if(p == arg || *p != 0 || f.steps < 0 || f.nrd < 0 || f.nrd > Maxrd){
+		werrstr("fuzz: want SEED[,STEPS[,READERS]] (at most %d readers), not '%s'", Maxrd, arg);
+		return -1;
+	}
+	path[0] = 0;
+	if(dev == nil){
+		tmp = getenv("TMPDIR");
+		snprintf(path, sizeof path, "%s/gefs-fuzz.XXXXXX", tmp != nil ? tmp : "/tmp");
+		if((fd = mkstemp(path)) == -1){
+			werrstr("fuzz: %s: %s", path, strerror(errno));
+			return -1;
+		}
+		r = ftruncate(fd, Fuzzimg);
+		close(fd);
+		if(r == -1 || quietream(path, cachesz) == -1){
+			if(r == -1)
+				werrstr("fuzz: %s: %s", path, strerror(errno));
+			unlink(path);
+			return -1;
+		}
+		dev = path;
+	}
+	r = -1;
+	if(loadfs(dev, 0, cachesz) == -1)
+		goto out;
+	memset(&t, 0, sizeof t);
+	t.memgen = ++fs->nextgen;
+	t.ht = 1;
+	if((b = newblk(&t, Tleaf, 0)) == nil){
+		closefs();
+		goto out;
+	}
+	enqueue(b);
+	t.bp = b->bp;
+	dropblk(b);
+	epochflush();
+	qfence();
+	usage(&used0, &logs0);
+	f.t = &t;
+	f.chkevery = 250;
+	f.datablks = 1;
+	f.enter = epochstart;
+	f.leave = epochend;
+	f.clean = epochclean;
+	qlock(&fs->mutlk);
+	r = fuzzrun(&f);
+	qunlock(&fs->mutlk);
+	if(r == -1)
+		werrstr("fuzz: seed %llu failed", (unsigned long long)f.seed);
+	if(r == 0){
+		epochflush();
+		qfence();
+		usage(&used1, &logs1);
+		if(used1 - used0 != logs1 - logs0){
+			fprintf(stderr, "fuzz: seed %llu: %lld blocks in use after deleting everything, "
+				"%lld before (allocation log %lld, %lld)\n", (unsigned long long)f.seed,
+				(long long)used1, (long long)used0, (long long)logs1, (long long)logs0);
+			r = -1;
+		}
+	}
+	closefs();
+out:
+	if(path[0] != 0)
+		unlink(path);
+	return r;
 }

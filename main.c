@@ -12,7 +12,7 @@ static char *argv0 = "gefs";
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-SARsc] [-r user] [-m mem] [-n srv] [-a net]... [-g] [-z seed] [-d] -f dev\n", argv0);
+	fprintf(stderr, "usage: %s [-SARsc] [-r user] [-m mem] [-n srv] [-a net]... [-g] [-z seed[,steps[,readers]]] [-d] -f dev\n", argv0);
 	exit(2);
 }
 
@@ -27,13 +27,13 @@ notyet(char *what)
 int
 main(int argc, char **argv)
 {
-	char *dev, *user, *mem;
+	char *dev, *user, *mem, *seed;
 	int c, grow, check, fuzz, rdonly, nann;
 	vlong cachesz;
 
 	argv0 = argv[0];
 	setprogname(argv[0]);
-	dev = user = mem = nil;
+	dev = user = mem = seed = nil;
 	grow = check = fuzz = rdonly = nann = 0;
 	while((c = getopt(argc, argv, "SARscr:m:n:a:gz:df:")) != -1){
 		switch(c){
@@ -63,6 +63,7 @@ main(int argc, char **argv)
 			break;
 		case 'z':
 			fuzz = 1;
+			seed = optarg;
 			break;
 		case 'd':
 			debug++;
@@ -76,13 +77,19 @@ main(int argc, char **argv)
 	}
 	if(optind != argc)
 		usage();
-	if(fuzz)
-		notyet("the tree fuzzer (-z)");
-	if(dev == nil)
-		usage();
 	cachesz = defcachesz();
 	if(mem != nil && (cachesz = parsecachesz(mem)) == -1)
 		sysfatal("%s", errstr());
+	if(fuzz){
+		if(fuzzmain(seed, dev, cachesz) == -1){
+			if(errstr()[0] != 0)
+				fprintf(stderr, "%s: %s\n", argv0, errstr());
+			return 1;
+		}
+		return 0;
+	}
+	if(dev == nil)
+		usage();
 	if(user != nil){
 		if(reamfs(dev, user, cachesz) == -1)
 			sysfatal("ream %s: %s", dev, errstr());

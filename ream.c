@@ -47,7 +47,7 @@ initarena(Arena *a, vlong qgen)
 		return -1;
 	}
 	free(buf);
-	return loadlog(a, qgen);
+	return loadlog(a, qgen, 0);
 }
 
 /* Rewrite the log tail and both headers with what the arena holds now. */

@@ -3,15 +3,55 @@
  * buffered in pivots, with maximal keys, values and separators,
  * malformed messages, atomic batches and resumed scans.
  */
-#include <string.h>
 #include "dat.h"
 #include "fns.h"
 #include "test/tap.h"
+#include "test/vol.h"
 
 static Tree	*t;
 
-/* ---- setup: a volume on a scratch image and an empty tree on it */
-/* ---- end of setup */
+static void
+setup(void)
+{
+	char *img;
+
+	img = mkimg("tree.img", 1024*MiB);
+	if(ream(img) == -1 || load(img) == -1){
+		rmtmp();
+		exit(1);
+	}
+}
+
+/* An empty tree in a generation of its own, as a new snapshot's. */
+static Tree*
+newtree(void)
+{
+	Tree *nt;
+	Blk *b;
+
+	nt = emalloc(sizeof *nt);
+	nt->memgen = ++fs->nextgen;
+	nt->ht = 1;
+	if((b = newblk(nt, Tleaf, 0)) == nil){
+		diag("newtree: %s", errstr());
+		exit(1);
+	}
+	enqueue(b);
+	nt->bp = b->bp;
+	dropblk(b);
+	return nt;
+}
+
+/* An upsert as the mutator does it: then let retired blocks go. */
+static int
+up(Msg *m, int n)
+{
+	int r;
+
+	r = upsert(t, m, n);
+	epochclean();
+	return r;
+}
 
 static void
 mkmsg(Msg *m, int op, char *k, int nk, char *v, int nv)
@@ -29,7 +69,7 @@ send(int op, char *k, int nk, char *v, int nv)
 	Msg m;
 
 	mkmsg(&m, op, k, nk, v, nv);
-	return upsert(t, &m, 1);
+	return up(&m, 1);
 }
 
 /* Look k up; the value goes to val (Inlmax bytes), its size to *nv. */
@@ -121,7 +161,7 @@ grow(int ht)
 			filler(nfill++, ks[j]);
 			mkmsg(&m[j], Oinsert, ks[j], 10, v, sizeof v);
 		}
-		if(upsert(t, m, 32) < 0){
+		if(up(m, 32) < 0){
 			diag("grow: %s", errstr());
 			return;
 		}
@@ -134,18 +174,20 @@ sink(char *k, int nk)
 {
 	char v[100];
 	Msg m[32];
-	int i, j, n;
+	int i, j, n, nv;
 	static char ks[32][Keymax+8];
 
-	memset(v, 's', sizeof v);
+	/* neighbours of a data key are data keys: give them a null pointer */
+	memset(v, k[0] == Kdat ? 0xff : 's', sizeof v);
+	nv = k[0] == Kdat ? Ptrsz : sizeof v;
 	n = MIN(nk, Keymax-4);
 	for(i = 0; i < 400 && buffered(k, nk) > 0; i++){
 		for(j = 0; j < 32; j++){
 			memmove(ks[j], k, n);
 			put32(ks[j]+n, i*32 + j);
-			mkmsg(&m[j], Oinsert, ks[j], n+4, v, sizeof v);
+			mkmsg(&m[j], Oinsert, ks[j], n+4, v, nv);
 		}
-		if(upsert(t, m, 32) < 0){
+		if(up(m, 32) < 0){
 			diag("sink: %s", errstr());
 			return;
 		}
@@ -352,7 +394,7 @@ testbad(void)
 		before = t->bp;
 		mkmsg(&m[0], Oinsert, "\x06good", 5, "ok", 2);
 		mkmsg(&m[1], bad[i].op, k, bad[i].nk, v, bad[i].nv);
-		ok(upsert(t, m, 2) < 0 && t->bp.addr == before.addr && haskey("\x06good", 5) == 0,
+		ok(up(m, 2) < 0 && t->bp.addr == before.addr && haskey("\x06good", 5) == 0,
 			"refused with the batch: %s (%s)", bad[i].what, errstr());
 	}
 	USED(p);
@@ -586,7 +628,7 @@ testmax(void)
 			memset(vs[j], 'a' + (i+j)%26, Inlmax);
 			mkmsg(&m[j], Oinsert, ks[j], Keymax, vs[j], Inlmax);
 		}
-		if(upsert(t, m, 8) < 0){
+		if(up(m, 8) < 0){
 			diag("max: %s", errstr());
 			break;
 		}
@@ -608,7 +650,7 @@ testmax(void)
 			maxkey(ks[j], i-j);
 			mkmsg(&m[j], Odelete, ks[j], Keymax, nil, 0);
 		}
-		if(upsert(t, m, j) < 0){
+		if(up(m, j) < 0){
 			diag("max delete: %s", errstr());
 			break;
 		}
@@ -634,11 +676,53 @@ testbatch(void)
 	mkmsg(&m[1], Odelete, k[0], 5, nil, 0);
 	mkmsg(&m[2], Oinsert, k[0], 5, "three", 5);
 	mkmsg(&m[3], Oinsert, "\x06" "aaa", 4, "first", 5);
-	ok(upsert(t, m, 4) == 0 && look(k[0], 5, v, &nv) == 1 && nv == 5 && memcmp(v, "three", 5) == 0,
+	ok(up(m, 4) == 0 && look(k[0], 5, v, &nv) == 1 && nv == 5 && memcmp(v, "three", 5) == 0,
 		"a batch applies equal keys in order");
 	mkmsg(&m[0], Oinsert, k[0], 5, "four", 4);
 	mkmsg(&m[1], Odelete, k[0], 5, nil, 0);
-	ok(upsert(t, m, 2) == 0 && haskey(k[0], 5) == 0, "insert then delete in one batch: gone");
+	ok(up(m, 2) == 0 && haskey(k[0], 5) == 0, "insert then delete in one batch: gone");
+}
+
+/*
+ * Data blocks named by Kdat values are released when the value is
+ * replaced or removed at its leaf (format §7.2), not before.
+ */
+static void
+testdata(char *where, int inpivot)
+{
+	char k[Offksz], v[Ptrsz];
+	Blk *d[3];
+	int i;
+
+	k[0] = Kdat;
+	put64(k+1, 50);
+	put64(k+9, 0);
+	for(i = 0; i < 3; i++)
+		d[i] = mkdata(t, i+1);
+	packbp(v, &d[0]->bp);
+	send(Oinsert, k, Offksz, v, Ptrsz);
+	packbp(v, &d[1]->bp);
+	send(Oinsert, k, Offksz, v, Ptrsz);
+	settle();
+	if(inpivot)
+		ok(!blkisfree(d[0]->bp.addr), "%s: a replaced data block stays while the message is buffered", where);
+	sink(k, Offksz);
+	settle();
+	ok(blkisfree(d[0]->bp.addr) && !blkisfree(d[1]->bp.addr),
+		"%s: the replaced data block is freed at the leaf", where);
+	send(Oclearb, k, Offksz, nil, 0);
+	sink(k, Offksz);
+	settle();
+	ok(blkisfree(d[1]->bp.addr) && haskey(k, Offksz) == 0, "%s: clearb frees the data block", where);
+	packbp(v, &d[2]->bp);
+	send(Oinsert, k, Offksz, v, Ptrsz);
+	send(Odelete, k, Offksz, nil, 0);
+	sink(k, Offksz);
+	settle();
+	ok(blkisfree(d[2]->bp.addr), "%s: delete frees the data block", where);
+	ok(checktree(t, nil, nil) == 0, "%s: tree checks after data frees", where);
+	for(i = 0; i < 3; i++)
+		dropblk(d[i]);
 }
 
 /* Buffered messages pushed down to their leaf give the same value. */
@@ -672,6 +756,7 @@ int
 main(int argc, char **argv)
 {
 	setup();
+	free(t);
 	t = newtree();
 	testapply();
 	testbad();
@@ -680,6 +765,7 @@ main(int argc, char **argv)
 	testholes("leaf");
 	testbatch();
 	testsmallbuf();
+	testdata("leaf", 0);
 	ok(t->ht == 1, "all that fit in one leaf");
 	ok(checktree(t, nil, nil) == 0, "leaf: tree checks");
 
@@ -688,15 +774,21 @@ main(int argc, char **argv)
 	testholes("pivot");
 	testbatch();
 	testresume();
+	testdata("pivot", 1);
 	ok(t->ht >= 2, "pivot tests ran on a tree of height %d", t->ht);
 	ok(checktree(t, nil, nil) == 0, "pivot: tree checks");
 	testsunk();
 
+	free(t);
 	t = newtree();
 	testmax();
 
+	free(t);
 	t = newtree();
 	grow(2);
 	testmissing("pivot", 1);
+	free(t);
+	closefs();
+	rmtmp();
 	return done();
 }
