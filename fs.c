@@ -590,11 +590,17 @@ mkfid(u32int num)
 	return f;
 }
 
+/*
+ * Releasing a fid may put its mount, which must not happen under
+ * fs->mutlk (fns.h, snap.c): the mutator keeps such fids until it has
+ * let go of the lock.
+ */
+static _Thread_local int mutating;
+static _Thread_local Fid *released;
+
 static void
-putfid(Fid *f)
+freefid(Fid *f)
 {
-	if(f == nil || aincl(&f->ref, -1) > 0)
-		return;
 	if(f->mode != -1 && f->dent != nil){
 		wlock(&f->dent->lk);
 		f->dent->nopen--;
@@ -606,6 +612,32 @@ putfid(Fid *f)
 	free(f->scan);
 	free(f->pend);
 	free(f);
+}
+
+static void
+putfid(Fid *f)
+{
+	if(f == nil || aincl(&f->ref, -1) > 0)
+		return;
+	if(mutating){
+		f->next = released;
+		released = f;
+		return;
+	}
+	freefid(f);
+}
+
+/* The mutator, out of fs->mutlk: free what it released under it. */
+static void
+mutdone(void)
+{
+	Fid *f;
+
+	mutating = 0;
+	while((f = released) != nil){
+		released = f->next;
+		freefid(f);
+	}
 }
 
 static Fid*
@@ -1079,6 +1111,11 @@ fswalk(Req *q, Fcall *r)
 			goto out;
 		if((d = getdent(m, w->e.d.qid.path, w->e.buf, w->e.nkey)) == nil){
 			putmount(m);
+			/* the last file went since the walk saw it: a partial walk */
+			if(iserr(Esrch) && i > 1){
+				r->nwqid = i-1;
+				ret = 0;
+			}
 			goto out;
 		}
 	}
@@ -2274,6 +2311,7 @@ mutproc(void *arg)
 			}
 		}
 		qlock(&fs->mutlk);
+		mutating = 1;
 		epochstart();
 		if(q->internal){
 			clunkwork(q->fid);
@@ -2281,6 +2319,7 @@ mutproc(void *arg)
 			q->fid = nil;
 			epochend();
 			qunlock(&fs->mutlk);
+			mutdone();
 			qlock(&q->c->lk);
 			done(q->c, q);
 			qunlock(&q->c->lk);
@@ -2289,6 +2328,7 @@ mutproc(void *arg)
 			run(q);
 			epochend();
 			qunlock(&fs->mutlk);
+			mutdone();
 		}
 		epochclean();
 	}

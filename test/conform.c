@@ -418,7 +418,9 @@ testopen(void)
 		tclunk(r, 1);
 		usleep(50*1000);
 	}
-	ok(rx != nil && rx->type == Rwalk && rx->nwqid == 1, "a hang-up removes remove-on-close files");
+	if(!ok(rx != nil && rx->type == Rwalk && rx->nwqid == 1, "a hang-up removes remove-on-close files"))
+		diag("after %u tries: %s %s nwqid %d", vers, rx ? fcallname(rx->type) : "no reply",
+			rx && rx->type == Rerror ? rx->ename : "", rx ? rx->nwqid : -1);
 	rawclose(r);
 }
 
