@@ -73,6 +73,8 @@ LIBSRC	= \
 	user.c \
 	fcall.c \
 	cmd/client.c \
+	fs.c \
+	srv.c \
 	cache.c \
 	blk.c \
 	snap.c \
@@ -105,7 +107,12 @@ UNITS	= \
 	bigtree \
 	snap \
 	retain \
-	snaprace
+	snaprace \
+	conform \
+	hostile \
+	concur \
+	perm \
+	session
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.
