@@ -38,11 +38,7 @@ is "$?" 1 "-m 101% is refused"
 "$GEFS" -m 16 -c -f $img >$T/out 2>$T/err
 is "$?" 1 "-c fails"
 check "saying the check is not in this build" grep -q 'consistency check (-c) is not implemented' $T/err
-for f in "-s" "-n other" "-a tcp!*!5640" "-A" "-S" "-d" "-R"; do
-	"$GEFS" -m 16 $f -f $img >$T/out 2>$T/err
-	is "$?" 1 "$f: loads, then fails"
-	check "$f: saying 9P serving is not in this build" grep -q 'serving 9P is not implemented' $T/err
-done
+# the serving flags are exercised by transport.t, session tests and perm.t
 a=""
 i=0
 while [ $i -lt 17 ]; do a="$a -a tcp!*!$((6000+i))"; i=$((i+1)); done
