@@ -73,6 +73,8 @@ LIBSRC	= \
 	user.c \
 	fcall.c \
 	cmd/client.c \
+	fs.c \
+	srv.c \
 	cache.c \
 	blk.c \
 	snap.c \
@@ -97,7 +99,8 @@ UNITS	= \
 	alloc \
 	corrupt \
 	tree \
-	crash
+	crash \
+	conform
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.

@@ -71,3 +71,57 @@ cleanup() {
 	[ -n "${cleanups:-}" ] && eval "$cleanups"
 	[ -n "${T:-}" ] && rm -rf "$T"
 }
+
+# ----------------------------------------------- a served volume (fs.c tests)
+#   mkvol IMG [USER]	a sparse 256 MiB image, reamed for USER (glenda)
+#			by the plain build if there is one
+#   startgefs ARGS...	gefs ARGS in the background, its service directory
+#			$NAMESPACE=$T/ns (exported); waits for the socket
+#			$NAMESPACE/${GEFSNAME:-gefs}; sets GEFSPID
+#   stopgefs		SIGTERM, wait: returns gefs's exit status
+#   subtap CMD...	run a C test speaking TAP; its lines join ours
+mkvol() {
+	# ream is not under test here: the plain build is much faster than TSan's
+	ream=$GEFS
+	[ -x "$top/gefs" ] && ream=$top/gefs
+	rm -f "$1"
+	truncate -s 256M "$1" && "$ream" -r "${2:-glenda}" -f "$1" >"$T/ream.log" 2>&1
+}
+
+startgefs() {
+	NAMESPACE=$T/ns
+	export NAMESPACE
+	"$GEFS" "$@" >>"$T/gefs.log" 2>&1 &
+	GEFSPID=$!
+	cleanups="${cleanups:-}kill $GEFSPID 2>/dev/null; "
+	i=0
+	while [ ! -S "$NAMESPACE/${GEFSNAME:-gefs}" ]; do
+		i=$((i+1))
+		if [ $i -gt 600 ] || ! kill -0 $GEFSPID 2>/dev/null; then
+			diag "gefs $* did not start:"
+			sed 's/^/#   /' "$T/gefs.log"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+stopgefs() {
+	kill $GEFSPID
+	wait $GEFSPID
+}
+
+subtap() {
+	"$@" >"$T/sub.tap" 2>"$T/sub.err"
+	subrc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*)		ok "${line#ok [0-9]* - }" ;;
+		"not ok "*)	notok "${line#not ok [0-9]* - }" ;;
+		"1.."*)		;;
+		*)		echo "$line" ;;
+		esac
+	done <"$T/sub.tap"
+	[ -s "$T/sub.err" ] && sed 's/^/# /' "$T/sub.err"
+	is "$subrc" 0 "${1##*/} exits 0"
+}
