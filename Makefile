@@ -100,7 +100,11 @@ UNITS	= \
 	corrupt \
 	tree \
 	crash \
-	conform
+	conform \
+	hostile \
+	concur \
+	perm \
+	session
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.

@@ -2605,7 +2605,8 @@ connproc(void *arg)
 		qunlock(&c->lk);
 		n = readframealloc(c->rfd, agetl(&c->msize), &buf);
 		if(n <= 0){
-			if(n < 0 && !agetl(&c->hungup))
+			/* a client that vanishes is no news; one that sends nonsense is */
+			if(n < 0 && !agetl(&c->hungup) && errno != ECONNRESET)
 				warn("%s: %s", c->addr, errstr());
 			break;
 		}

@@ -76,8 +76,8 @@ cleanup() {
 #   mkvol IMG [USER]	a sparse 256 MiB image, reamed for USER (glenda)
 #			by the plain build if there is one
 #   startgefs ARGS...	gefs ARGS in the background, its service directory
-#			$NAMESPACE=$T/ns (exported); waits for the socket
-#			$NAMESPACE/${GEFSNAME:-gefs}; sets GEFSPID
+#			$NAMESPACE=$T/ns (exported); waits until the service
+#			${GEFSNAME:-gefs} answers; sets GEFSPID
 #   stopgefs		SIGTERM, wait: returns gefs's exit status
 #   subtap CMD...	run a C test speaking TAP; its lines join ours
 mkvol() {
@@ -94,8 +94,9 @@ startgefs() {
 	"$GEFS" "$@" >>"$T/gefs.log" 2>&1 &
 	GEFSPID=$!
 	cleanups="${cleanups:-}kill $GEFSPID 2>/dev/null; "
+	# serving: a leftover socket of an earlier server would not answer
 	i=0
-	while [ ! -S "$NAMESPACE/${GEFSNAME:-gefs}" ]; do
+	until "$NINEP" -a "${GEFSNAME:-gefs}" -u none ls / >/dev/null 2>&1; do
 		i=$((i+1))
 		if [ $i -gt 600 ] || ! kill -0 $GEFSPID 2>/dev/null; then
 			diag "gefs $* did not start:"
