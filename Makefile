@@ -104,7 +104,10 @@ UNITS	= \
 	hostile \
 	concur \
 	perm \
-	session
+	session \
+	snap \
+	retain \
+	snaprace
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "dat.h"
 #include "fns.h"
+#include "atomic.h"
 
 Gefs	*fs;
 Bptr	Zb = {-1, -1, -1};
@@ -1115,7 +1116,7 @@ getblk(Bptr bp, int flg)
 	if((b = cachelookup(bp.addr)) != nil){
 		qunlock(s);
 		t = b->type;
-		if((flg & GBraw) != (t == Tdat) || (flg & GBlog) != (t == Tlog || t == Tdlist)){
+		if(!!(flg & GBraw) != (t == Tdat) || !!(flg & GBlog) != (t == Tlog || t == Tdlist)){
 			werrstr("%s: block %#llx: cached as %s", Ecorrupt, (unsigned long long)bp.addr, blktype(t));
 			goto bad;
 		}
@@ -1628,7 +1629,7 @@ dosync(int compress)
 	ap = emalloc(fs->narena*sizeof(Bptr));
 	memset(&dl, 0, sizeof dl);
 	qlock(&fs->mutlk);
-	if(fs->updatesnaps != nil && fs->updatesnaps() == -1)
+	if(updatemounts() == -1)
 		goto fail0;
 	if(dlsync() == -1)
 		goto fail0;
@@ -1677,7 +1678,7 @@ dosync(int compress)
 	s.narena = fs->narena;
 	s.flags = 0;
 	s.nextqid = fs->nextqid;
-	s.nextgen = fs->nextgen;
+	s.nextgen = agetv(&fs->nextgen);	/* getmount hands out generations without mutlk */
 	s.qgen = g;
 	s.arenas = ap;
 	packsuper(sb, &s);

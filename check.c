@@ -11,6 +11,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "dat.h"
 #include "fns.h"
@@ -197,4 +198,359 @@ checktree(Tree *t, void (*out)(void*, char*), void *arg)
 	unlock(&t->lk);
 	checknode(&c, bp, ht, nil, nil, -1, 1);
 	return c.nbad;
+}
+
+/*
+ * The whole volume (runtime §7.1): the snap tree and every snapshot's
+ * tree checked, the snapshot graph and counters checked, and every block
+ * something names (trees, data, deadlists and the blocks they list,
+ * allocation logs, frees waiting for a commit) compared with the
+ * allocator: a named block that is free is an error; an allocated block
+ * nothing names is a leak, counted in *leaked.  Counters that are too
+ * high (older volumes, format §18.2-3) are leaks too, not errors.  Leaks
+ * are exact at a quiet point: after a sync, once the frees it released
+ * reached the allocator.  Takes fs->mutlk.
+ */
+
+typedef struct Fsck	Fsck;
+struct Fsck {
+	Chk	c;
+	Bset	reach;
+	Bset	listed;
+	vlong	leaks;
+};
+
+static void
+fbad(Fsck *f, char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if(f->c.out != nil)
+		f->c.out(f->c.arg, line);
+	else
+		warn("check: %s", line);
+	f->c.nbad++;
+}
+
+static void
+fleak(Fsck *f, vlong n, char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if(f->c.out != nil)
+		f->c.out(f->c.arg, line);
+	else
+		warn("check: %s", line);
+	f->leaks += n;
+}
+
+static void
+markdat(Fsck *f, char *v, int nv)
+{
+	if(nv == Ptrsz)
+		bsetadd(&f->reach, unpackbp(v).addr);
+}
+
+/* Name every block of the tree at bp; a subtree seen before is shared. */
+static void
+marktree(Fsck *f, Bptr bp, int ht)
+{
+	Kvp kv;
+	Msg m;
+	Blk *b;
+	int i;
+
+	if(ht < 1 || ht > Maxht || !bsetadd(&f->reach, bp.addr))
+		return;
+	if((b = getblk(bp, 0)) == nil){
+		fbad(f, "node %llx: unreadable: %s", (unsigned long long)bp.addr, errstr());
+		return;
+	}
+	if(!nodeok(b) || (b->type != Tleaf && b->type != Tpivot)){
+		dropblk(b);
+		return;
+	}
+	for(i = 0; i < b->nval; i++){
+		if(nodeent(b, i, &kv) < 0)
+			break;
+		if(b->type == Tpivot)
+			marktree(f, unpackbp(kv.v), ht-1);
+		else if(kv.nk > 0 && kv.k[0] == Kdat)
+			markdat(f, kv.v, kv.nv);
+	}
+	for(i = 0; b->type == Tpivot && i < b->nbuf; i++){
+		if(nodemsg(b, i, &m) < 0)
+			break;
+		if(m.op == Oinsert && m.kv.nk > 0 && m.kv.k[0] == Kdat)
+			markdat(f, m.kv.v, m.kv.nv);
+	}
+	dropblk(b);
+}
+
+static void
+markchain(Fsck *f, vlong gen, vlong bgen, Bptr hd, Bptr tl)
+{
+	vlong n, max, a, cur;
+	Bptr bp;
+	Blk *b;
+	int o;
+
+	if(hd.addr == -1)
+		return;
+	max = fs->size / Blksz;
+	bp = hd;
+	for(n = 0; n < max; n++){
+		if(!bsetadd(&f->reach, bp.addr))
+			fbad(f, "deadlist (%lld, %lld): block %llx named twice", (long long)gen, (long long)bgen,
+				(unsigned long long)bp.addr);
+		if((b = getblk(bp, GBlog)) == nil){
+			fbad(f, "deadlist (%lld, %lld): block %llx unreadable: %s", (long long)gen, (long long)bgen,
+				(unsigned long long)bp.addr, errstr());
+			return;
+		}
+		for(o = 0; o+8 <= b->logsz; o += 8){
+			a = get64(b->data+o);
+			if(!bsetadd(&f->listed, a))
+				fbad(f, "deadlist (%lld, %lld): block %llx listed twice", (long long)gen, (long long)bgen,
+					(unsigned long long)a);
+			bsetadd(&f->reach, a);
+		}
+		cur = bp.addr;
+		bp = b->logp;
+		dropblk(b);
+		if(cur == tl.addr)
+			return;
+		if(bp.addr == -1){
+			fbad(f, "deadlist (%lld, %lld): chain ends before its tail", (long long)gen, (long long)bgen);
+			return;
+		}
+	}
+	fbad(f, "deadlist (%lld, %lld): chain does not reach its tail", (long long)gen, (long long)bgen);
+}
+
+typedef struct Snapent	Snapent;
+struct Snapent {
+	Tree	t;
+	int	labels;
+	int	forks;
+};
+
+static Snapent*
+findrec(Snapent *s, int n, vlong gen)
+{
+	int lo, hi, m;
+
+	lo = 0;
+	hi = n;
+	while(lo < hi){
+		m = (lo+hi)/2;
+		if(s[m].t.gen < gen)
+			lo = m+1;
+		else
+			hi = m;
+	}
+	return lo < n && s[lo].t.gen == gen ? &s[lo] : nil;
+}
+
+static int
+ismemgen(vlong gen)
+{
+	Mount *m;
+	int r;
+
+	r = 0;
+	qlock(&fs->mountlk);
+	for(m = fs->mounts; m != nil; m = m->next)
+		if(m->root->memgen == gen)
+			r = 1;
+	qunlock(&fs->mountlk);
+	return r;
+}
+
+/* Labels, records, deadlists: read, cross-checked, their blocks named. */
+static void
+checksnaps(Fsck *f)
+{
+	Snapent *s, *x;
+	vlong *lg, gen, bgen;
+	int ns, nl, i;
+	u32int flag;
+	Bptr hd, tl;
+	Scan *sc;
+	Kvp kv;
+	Tree t;
+
+	s = nil;
+	lg = nil;
+	ns = nl = 0;
+	sc = emalloc(sizeof *sc);
+	btnewscan(sc, "", 0);
+	if(btenter(&fs->snap, sc) < 0){
+		fbad(f, "snap tree: %s", errstr());
+		goto out;
+	}
+	while(btnext(sc, &kv) == 1){
+		switch(kv.k[0]){
+		case Klabel:
+			if(unpacklblval(kv.v, kv.nv, &gen, &flag) == -1){
+				fbad(f, "label %.*s: %s", kv.nk-1, kv.k+1, errstr());
+				break;
+			}
+			if(nl % 64 == 0)
+				lg = erealloc(lg, (nl+64)*sizeof *lg);
+			lg[nl++] = gen;
+			break;
+		case Ksnap:
+			memset(&t, 0, sizeof t);
+			if(kv.nk != Snapsz || unpacktree(&t, kv.v, kv.nv) == -1 || t.gen != (vlong)get64(kv.k+1)){
+				fbad(f, "snapshot record %s", keyfmt((char[40]){0}, 40, kv.k, kv.nk));
+				break;
+			}
+			if(ns % 64 == 0)
+				s = erealloc(s, (ns+64)*sizeof *s);
+			memset(&s[ns], 0, sizeof *s);
+			s[ns++].t = t;
+			if(!bsethas(&f->reach, t.bp.addr)){
+				if(checktree(&t, f->c.out, f->c.arg) != 0)
+					fbad(f, "snapshot %lld: its tree is broken", (long long)t.gen);
+				marktree(f, t.bp, t.ht);
+			}
+			break;
+		case Kdlist:
+			if(kv.nk != Dlksz || unpackdlval(kv.v, kv.nv, &hd, &tl) == -1){
+				fbad(f, "deadlist record %s", keyfmt((char[40]){0}, 40, kv.k, kv.nk));
+				break;
+			}
+			gen = get64(kv.k+1);
+			bgen = get64(kv.k+9);
+			markchain(f, gen, bgen, hd, tl);
+			if(findrec(s, ns, gen) == nil && !ismemgen(gen))
+				fbad(f, "deadlist (%lld, %lld) of no snapshot", (long long)gen, (long long)bgen);
+			break;
+		}
+	}
+	btexit(sc);
+	for(i = 0; i < nl; i++){
+		if((x = findrec(s, ns, lg[i])) == nil)
+			fbad(f, "a label names snapshot %lld, which does not exist", (long long)lg[i]);
+		else
+			x->labels++;
+	}
+	for(i = 0; i < ns; i++)
+		if(s[i].t.pred == -1 && s[i].t.base != -1 && (x = findrec(s, ns, s[i].t.base)) != nil)
+			x->forks++;
+	for(i = 0; i < ns; i++){
+		t = s[i].t;
+		if(t.nlbl < s[i].labels)
+			fbad(f, "snapshot %lld: nlbl %d, %d labels", (long long)t.gen, t.nlbl, s[i].labels);
+		if(t.nref < s[i].forks)
+			fbad(f, "snapshot %lld: nref %d, %d forks", (long long)t.gen, t.nref, s[i].forks);
+		if(t.nlbl > s[i].labels || t.nref > s[i].forks)
+			fleak(f, 0, "snapshot %lld: counts nlbl %d nref %d for %d labels and %d forks: kept for ever",
+				(long long)t.gen, t.nlbl, t.nref, s[i].labels, s[i].forks);
+		if(t.succ != -1 && ((x = findrec(s, ns, t.succ)) == nil || x->t.pred != t.gen))
+			fbad(f, "snapshot %lld: successor %lld does not lead back", (long long)t.gen, (long long)t.succ);
+		if(t.pred != -1 && ((x = findrec(s, ns, t.pred)) == nil || x->t.succ != t.gen))
+			fbad(f, "snapshot %lld: predecessor %lld does not lead on", (long long)t.gen, (long long)t.pred);
+	}
+out:
+	free(sc);
+	free(s);
+	free(lg);
+}
+
+/* Allocated blocks of arena a that nothing names. */
+static void
+findleaks(Fsck *f, Arena *a)
+{
+	vlong *r, addr, end, nleak, first;
+	int i, n, cap;
+	Fnode *fn;
+
+	r = nil;
+	n = cap = 0;
+	qlock(&a->lk);
+	for(fn = rangefirst(a); fn != nil; fn = rangenext(a, fn)){
+		if(n == cap){
+			cap = cap ? 2*cap : 64;
+			r = erealloc(r, 2*cap*sizeof(vlong));
+		}
+		r[2*n] = fn->off;
+		r[2*n+1] = fn->len;
+		n++;
+	}
+	qunlock(&a->lk);
+	nleak = 0;
+	first = -1;
+	/* the last two blocks of an arena are never used (format §5) */
+	addr = a->base + 2*Blksz;
+	end = a->base + a->size;
+	for(i = 0; i <= n; i++){
+		for(; addr < end && (i == n || addr < r[2*i]); addr += Blksz)
+			if(!bsethas(&f->reach, addr) && !blkisfree(addr)){
+				if(first == -1)
+					first = addr;
+				nleak++;
+			}
+		if(i < n)
+			addr = r[2*i] + r[2*i+1];
+	}
+	if(nleak > 0)
+		fleak(f, nleak, "arena %llx: %lld allocated blocks nothing names, the first %llx",
+			(unsigned long long)a->base, (long long)nleak, (unsigned long long)first);
+	free(r);
+}
+
+int
+checkfs(void (*out)(void*, char*), void *arg, vlong *leaked)
+{
+	Fsck f;
+	Dlist *d;
+	Arena *a;
+	int i, j;
+	long k;
+
+	memset(&f, 0, sizeof f);
+	f.c.out = out;
+	f.c.arg = arg;
+	qlock(&fs->mutlk);
+	epochstart();
+	if(checktree(&fs->snap, out, arg) != 0)
+		fbad(&f, "the snap tree is broken");
+	marktree(&f, fs->snap.bp, fs->snap.ht);
+	checksnaps(&f);
+	for(i = 0; i < fs->narena; i++){
+		a = &fs->arenas[i];
+		qlock(&a->lk);
+		for(j = 0; j < a->logblks.n; j++)
+			bsetadd(&f.reach, a->logblks.p[j].addr);
+		qunlock(&a->lk);
+	}
+	lock(&fs->deferlk);
+	for(j = 0; j < fs->deferred.n; j++)
+		bsetadd(&f.reach, fs->deferred.p[j].addr);
+	unlock(&fs->deferlk);
+	for(d = fs->dlists; d != nil; d = d->next)
+		if(d->ins != nil)
+			bsetadd(&f.reach, d->ins->bp.addr);
+	for(k = 0; k < f.reach.cap; k++)
+		if(f.reach.a[k] != -1 && blkisfree(f.reach.a[k]))
+			fbad(&f, "block %llx is named but free", (unsigned long long)f.reach.a[k]);
+	for(i = 0; i < fs->narena; i++)
+		findleaks(&f, &fs->arenas[i]);
+	epochend();
+	qunlock(&fs->mutlk);
+	bsetfree(&f.reach);
+	bsetfree(&f.listed);
+	if(leaked != nil)
+		*leaked = f.leaks;
+	return f.c.nbad;
 }

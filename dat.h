@@ -430,18 +430,57 @@ struct Uparse {
 /* ------------------------------------------------------------ mounts */
 
 typedef struct Mount	Mount;
+typedef struct Retain	Retain;
+
+/* Retention units (format §17.1): minute, hour, day. */
+enum {
+	Rmin,
+	Rhour,
+	Rday,
+	Nunit,
+};
+
+/* A parsed retain schedule (format §17.1, late-2025 rules). */
+struct Retain {
+	int	ok;		/* the text parsed; else nothing is taken or deleted */
+	int	count[Nunit];	/* labels kept; -1 keeps all, 0 takes none and deletes */
+	int	ival[Nunit];	/* a snapshot every ival units */
+};
 
 /*
  * A mounted label (snap.c): every attach of the same name shares one.
  * root is the tree the label names now; the commit (updatesnap) swaps it
  * for the committed tree, and readers load it with agetp inside an epoch.
+ * Of root, only bp, ht, gen, memgen and base are kept current; the
+ * counters live in the snap tree and are read from there.
  */
 struct Mount {
 	Mount	*next;		/* the mount list, under fs->mountlk */
-	long	ref;		/* atomic */
+	long	ref;		/* under fs->mountlk */
 	char	*name;
 	int	flag;		/* label flags: Lmut = writable */
 	Tree	*root;
+
+	/* automatic snapshots (snap.c), under fs->mutlk */
+	Retain	ret;
+	vlong	last[Nunit];	/* Unix seconds of the newest one; -1: none yet */
+	int	trimmed;	/* surplus labels deleted since the mount was made */
+};
+
+/* One label as snaplist reports it. */
+typedef struct Label	Label;
+struct Label {
+	char	*name;
+	vlong	gen;		/* the snapshot it names */
+	int	flag;
+};
+
+/* A set of block addresses (snap.c), for sweeps and the checker. */
+typedef struct Bset	Bset;
+struct Bset {
+	vlong	*a;		/* open addressing; -1 empty */
+	long	n;
+	long	cap;
 };
 
 /* ------------------------------------------------------------------- tree.c */
@@ -810,7 +849,11 @@ struct Gefs {
 	QLock	synclk;
 	Lock	dirtylk;
 	int	dirty;		/* changed since the last commit */
-	int	(*updatesnaps)(void);	/* commit mounted trees, under mutlk: set by the server */
+
+	/* the mounted labels (snap.c); lock order: mutlk, mountlk */
+	QLock	mountlk;
+	Mount	*mounts;
+	Mount	*dump;		/* the dump view, while anybody holds it */
 
 	/* frees that must wait until the next commit is durable */
 	Lock	deferlk;
@@ -1040,3 +1083,35 @@ struct Listener {
 	s32int	stop;		/* atomic */
 	pthread_t tid;
 };
+
+/* ------------------------------------------------------- snapshots (snap.c) */
+
+/* A batch of snap-tree messages being built (snap.c). */
+typedef struct Mbuf	Mbuf;
+enum {
+	Mbmax	= 32,
+};
+struct Mbuf {
+	int	n;
+	Msg	m[Mbmax];
+	char	kv[Mbmax][Keymax+Treesz];
+};
+
+/*
+ * Reclamation left for after the snap tree is updated (snap.c): deadlist
+ * chains whose blocks nobody can reach, and trees of deleted chain tips
+ * whose blocks born after keep are theirs alone.
+ */
+typedef struct Rtree	Rtree;
+typedef struct Rwork	Rwork;
+struct Rtree {
+	Bptr	bp;
+	int	ht;
+	vlong	keep;
+};
+struct Rwork {
+	Bvec	chains;		/* head, tail, head, tail... */
+	Rtree	*trees;
+	int	ntrees;
+};
+

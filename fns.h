@@ -189,6 +189,10 @@ void	releasedeferred(Bvec*);
 int	killblk(Tree*, Bptr);
 int	dlsync(void);
 void	dlclear(void);
+int	getdlrec(vlong, vlong, Bptr*, Bptr*);
+int	bsetadd(Bset*, vlong);
+int	bsethas(Bset*, vlong);
+void	bsetfree(Bset*);
 
 /* load.c, ream.c */
 vlong	parsecachesz(char*);
@@ -252,9 +256,31 @@ int	groupleader(Users*, s32int uid, s32int gid);
 int	omodebits(int omode);
 int	fsaccess(Users*, s32int uid, int permit, u32int mode, s32int fuid, s32int fgid, int bits);
 
-/* snap.c: labels and mounts, the contract between snapshots and the server */
-Mount*	getmount(char *label);	/* share or open; nil with Enosnap if no such label */
+/*
+ * snap.c: labels and mounts, the contract between snapshots and the server.
+ * getmount shares or opens a label's mount (nil with Enosnap if there is
+ * no such label; "dump" gives the dump view, whose root is the snap
+ * tree).  Writers take fs->mutlk and then load m->root (it changes at
+ * every commit); readers load it with agetp inside an epoch.  A mount's
+ * changes are committed by the next sync (updatemounts, in its pass 0),
+ * even if the last reference was dropped before.  getmount, putmount and
+ * the snapshot operations below take the locks they need: call them
+ * without fs->mutlk.
+ */
+Mount*	getmount(char *label);
 void	putmount(Mount*);
+int	updatemounts(void);
+void	mountclear(void);
+int	snapcreate(char *old, char *new, int mut);
+int	snapdelete(char *name);
+int	snaplist(Label**);
+void	freelabels(Label*, int);
+void	fsusage(vlong *used, vlong *size);
+int	parseretain(char*, int, Retain*);
+int	setconf(char *label, char *key, char *val);
+int	clrconf(char *label, char *key);
+int	getconf(char *label, char *key, char *val, int nval);
+void	retaintick(vlong now);
 
 /*
  * tree.c: the Bε-tree (format §7, §8).  upsert runs under the single
@@ -281,6 +307,7 @@ char*	keyfmt(char*, int, char*, int);
  * invariant of t with its block address and key, and returns how many.
  */
 int	checktree(Tree*, void (*out)(void*, char*), void*);
+int	checkfs(void (*out)(void*, char*), void*, vlong *leaked);
 
 /*
  * fuzz.c: fuzzrun runs the fuzzer on f->t, 0 if tree and model always

@@ -67,6 +67,7 @@ openfs(char *dev, int rdonly, vlong cachesz)
 	fs->rdonly = rdonly;
 	qlockinit(&fs->mutlk);
 	qlockinit(&fs->synclk);
+	qlockinit(&fs->mountlk);
 	fs->snap.ht = 1;
 	fs->snap.bp = Zb;
 	fs->snap.gen = -1;
@@ -115,6 +116,7 @@ closefs(void)
 		stopsyncer();
 	}
 	dlclear();
+	mountclear();
 	for(i = 0; i < fs->narena; i++)
 		arenaclear(&fs->arenas[i]);
 	free(fs->arenas);
