@@ -126,3 +126,49 @@ subtap() {
 	[ -s "$T/sub.err" ] && sed 's/^/# /' "$T/sub.err"
 	is "$subrc" 0 "${1##*/} exits 0"
 }
+
+# ------------------------------------------------ FUSE mounts (9pfuse tests)
+#   needfuse		fail (not skip) unless FUSE works here
+#   bigvol IMG SIZE	a sparse image of SIZE, reamed for glenda
+#   fusemount DIR ARGS...	9pfuse ARGS... unix!$NAMESPACE/gefs DIR as glenda,
+#			returns when mounted; unmounted at exit in any case
+#   fuseumount DIR	unmount DIR; 0 if it was mounted and now is not
+#   ismounted DIR	DIR is a FUSE mount point now
+needfuse() {
+	for need in "$NINEPFUSE" /dev/fuse; do
+		if [ ! -e "$need" ]; then
+			notok "FUSE is available: $need is missing"
+			done_testing
+			exit 1
+		fi
+	done
+	if ! command -v fusermount3 >/dev/null; then
+		notok "FUSE is available: no fusermount3 (Debian package fuse3)"
+		done_testing
+		exit 1
+	fi
+}
+
+bigvol() {
+	ream=$GEFS
+	[ -x "$top/gefs" ] && ream=$top/gefs
+	rm -f "$1"
+	truncate -s "$2" "$1" && "$ream" -r glenda -f "$1" >"$T/ream.log" 2>&1
+}
+
+ismounted() {
+	awk -v d="$1" '$2 == d && $3 ~ /^fuse/ { f = 1 } END { exit !f }' /proc/self/mounts
+}
+
+fusemount() {
+	fd=$1; shift
+	mkdir -p "$fd"
+	cleanups="fusermount3 -u -q '$fd' 2>/dev/null || umount -l '$fd' 2>/dev/null; ${cleanups:-}"
+	"$NINEPFUSE" -u glenda "$@" "unix!$NAMESPACE/${GEFSNAME:-gefs}" "$fd" 2>>"$T/9pfuse.log"
+}
+
+fuseumount() {
+	ismounted "$1" || return 1
+	fusermount3 -u "$1" || return 1
+	! ismounted "$1"
+}
