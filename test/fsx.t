@@ -27,7 +27,7 @@ check "the failure names the seed and the operation" \
 check "the failure shows the operation log" grep -q '^fsx:   2000 ' "$T/broken.out"
 
 bigvol "$T/img" 1G || { notok "ream"; done_testing; exit 1; }
-startgefs -f "$T/img" || { notok "gefs starts"; done_testing; exit 1; }
+startgefs -f "$T/img" -m 128 || { notok "gefs starts"; done_testing; exit 1; }
 fusemount "$T/m" || { notok "9pfuse mounts"; done_testing; exit 1; }
 
 pids=

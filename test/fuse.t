@@ -49,7 +49,7 @@ check "nothing is mounted" unmounted "$T/m0"
 is "$?" 1 "a missing mount point: exit 1"
 
 mkvol "$T/img" || { notok "ream"; done_testing; exit 1; }
-startgefs -f "$T/img" || { notok "gefs starts"; done_testing; exit 1; }
+startgefs -f "$T/img" -m 128 || { notok "gefs starts"; done_testing; exit 1; }
 M=$T/m
 fusemount "$M"
 is "$?" 0 "9pfuse mounts and exits 0 once mounted"

@@ -15,7 +15,7 @@ nfiles=$(find "$T/src" -type f | wc -l)
 check "a source tree of thousands of files ($nfiles)" test "$nfiles" -ge 2000
 
 bigvol "$T/img" 1G || { notok "ream"; done_testing; exit 1; }
-startgefs -f "$T/img" || { notok "gefs starts"; done_testing; exit 1; }
+startgefs -f "$T/img" -m 128 || { notok "gefs starts"; done_testing; exit 1; }
 M=$T/m
 fusemount "$M" || { notok "9pfuse mounts"; done_testing; exit 1; }
 

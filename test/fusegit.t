@@ -6,7 +6,7 @@ scratch
 needfuse
 command -v git >/dev/null || { notok "git is installed"; done_testing; exit 1; }
 mkvol "$T/img" || { notok "ream"; done_testing; exit 1; }
-startgefs -f "$T/img" || { notok "gefs starts"; done_testing; exit 1; }
+startgefs -f "$T/img" -m 128 || { notok "gefs starts"; done_testing; exit 1; }
 M=$T/m
 fusemount "$M" || { notok "9pfuse mounts"; done_testing; exit 1; }
 

@@ -6,7 +6,7 @@
 scratch
 needfuse
 bigvol "$T/img" 1G || { notok "ream"; done_testing; exit 1; }
-startgefs -f "$T/img" || { notok "gefs starts"; done_testing; exit 1; }
+startgefs -f "$T/img" -m 128 || { notok "gefs starts"; done_testing; exit 1; }
 M=$T/m
 fusemount "$M" || { notok "9pfuse mounts"; done_testing; exit 1; }
 
@@ -28,7 +28,7 @@ check "unmount" fuseumount "$M"
 stopgefs
 is "$?" 0 "gefs exits 0 on SIGTERM"
 
-startgefs -f "$T/img" || { notok "gefs starts again"; done_testing; exit 1; }
+startgefs -f "$T/img" -m 128 || { notok "gefs starts again"; done_testing; exit 1; }
 fusemount "$M" || { notok "9pfuse mounts again"; done_testing; exit 1; }
 sums "$M" >"$T/after"
 check "after a restart every file is there, identical" cmp -s "$T/before" "$T/after"
@@ -51,7 +51,7 @@ i=0
 while ismounted "$M" && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done
 ismounted "$M"
 is "$?" 1 "the mount goes with the server"
-startgefs -f "$T/img" || { notok "gefs starts after SIGKILL"; done_testing; exit 1; }
+startgefs -f "$T/img" -m 128 || { notok "gefs starts after SIGKILL"; done_testing; exit 1; }
 fusemount "$M" || { notok "9pfuse mounts after SIGKILL"; done_testing; exit 1; }
 check "the fsynced file survived SIGKILL" cmp -s "$T/synced" "$M/synced"
 check "and so did the rest" sh -c "cd '$M' && find . -path ./synced -prune -o -type f -print0 | sort -z | xargs -0 sha256sum | cmp -s - '$T/before.files'" 

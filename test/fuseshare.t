@@ -6,7 +6,7 @@
 scratch
 needfuse
 mkvol "$T/img" || { notok "ream"; done_testing; exit 1; }
-startgefs -f "$T/img" || { notok "gefs starts"; done_testing; exit 1; }
+startgefs -f "$T/img" -m 128 || { notok "gefs starts"; done_testing; exit 1; }
 A=$T/a
 B=$T/b
 fusemount "$A" || { notok "9pfuse mounts a"; done_testing; exit 1; }

@@ -8,7 +8,7 @@ scratch
 needfuse
 command -v stress-ng >/dev/null || { notok "stress-ng is installed"; done_testing; exit 1; }
 bigvol "$T/img" 1G || { notok "ream"; done_testing; exit 1; }
-startgefs -f "$T/img" || { notok "gefs starts"; done_testing; exit 1; }
+startgefs -f "$T/img" -m 128 || { notok "gefs starts"; done_testing; exit 1; }
 M=$T/m
 fusemount "$M" || { notok "9pfuse mounts"; done_testing; exit 1; }
 
