@@ -1451,7 +1451,9 @@ main(int argc, char **argv)
 	args.argc = nf;
 	args.argv = fargv;
 	args.allocated = 0;
-	if((fuse.se = fuse_session_new(&args, &ops, sizeof ops, nil)) == nil){
+	fuse.se = fuse_session_new(&args, &ops, sizeof ops, nil);
+	fuse_opt_free_args(&args);
+	if(fuse.se == nil){
 		warn("bad FUSE options");
 		return 1;
 	}
