@@ -132,6 +132,8 @@ subtap() {
 #   bigvol IMG SIZE	a sparse image of SIZE, reamed for glenda
 #   fusemount DIR ARGS...	9pfuse ARGS... unix!$NAMESPACE/gefs DIR as glenda,
 #			returns when mounted; unmounted at exit in any case
+#   fusemountfg DIR ARGS...	the same with -f in the background, stderr to
+#			$T/9pfuse.fg.log; sets FUSEPID; returns when mounted
 #   fuseumount DIR	unmount DIR; 0 if it was mounted and now is not
 #   ismounted DIR	DIR is a FUSE mount point now
 needfuse() {
@@ -165,6 +167,24 @@ fusemount() {
 	mkdir -p "$fd"
 	cleanups="fusermount3 -u -q '$fd' 2>/dev/null || umount -l '$fd' 2>/dev/null; ${cleanups:-}"
 	"$NINEPFUSE" -u glenda "$@" "unix!$NAMESPACE/${GEFSNAME:-gefs}" "$fd" 2>>"$T/9pfuse.log"
+}
+
+fusemountfg() {
+	fd=$1; shift
+	mkdir -p "$fd"
+	"$NINEPFUSE" -f -u glenda "$@" "unix!$NAMESPACE/${GEFSNAME:-gefs}" "$fd" 2>>"$T/9pfuse.fg.log" &
+	FUSEPID=$!
+	cleanups="fusermount3 -u -q '$fd' 2>/dev/null || umount -l '$fd' 2>/dev/null; kill $FUSEPID 2>/dev/null; ${cleanups:-}"
+	i=0
+	until ismounted "$fd"; do
+		i=$((i+1))
+		if [ $i -gt 600 ] || ! kill -0 $FUSEPID 2>/dev/null; then
+			diag "9pfuse -f $* did not mount:"
+			sed 's/^/#   /' "$T/9pfuse.fg.log"
+			return 1
+		fi
+		sleep 0.05
+	done
 }
 
 fuseumount() {
