@@ -100,14 +100,19 @@ UNITS	= \
 	corrupt \
 	tree \
 	crash \
+	epoch \
+	cache \
+	dlist \
+	sync \
+	bigtree \
+	snap \
+	retain \
+	snaprace \
 	conform \
 	hostile \
 	concur \
 	perm \
-	session \
-	snap \
-	retain \
-	snaprace
+	session
 
 # C programs the shell tests run, built like the unit tests: test/NAME.c
 # builds $(O)/test/NAME, which is not a TAP test itself.
@@ -179,6 +184,15 @@ $(O)/test/atomic: $(O)/test/atomic.o $(call obj,$(ATOMIC))
 test: all fuzz
 	sh test/run
 
+# Benchmarks (not part of make test): bench/NAME.c against its peers.
+bench: bench-engine
+
+$(O)/bench/engine: $(O)/bench/engine.o $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -llmdb
+
+bench-engine: $(O)/bench/engine
+	$(O)/bench/engine $(BENCHARGS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man4 $(DESTDIR)$(PREFIX)/share/man/man8
@@ -193,7 +207,7 @@ install: all
 clean:
 	rm -rf o o.* gefs 9p 9pfuse
 
-.PHONY: all units fuzz test install clean
+.PHONY: all units fuzz test install clean bench bench-engine
 .SECONDARY:
 
 -include $(wildcard $(O)/*.d $(O)/*/*.d)

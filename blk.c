@@ -17,6 +17,8 @@
 Gefs	*fs;
 Bptr	Zb = {-1, -1, -1};
 
+static void	qput(Qent*);
+
 char*
 blktype(int t)
 {
@@ -362,7 +364,7 @@ freenodes(Fnode *t)
 	free(t);
 }
 
-void
+static void
 rangeclear(Arena *a)
 {
 	freenodes(a->free);
@@ -962,7 +964,7 @@ compressput(Arena *a, Blk **bp, vlong *blks, int *k, int *nfull, uvlong *h0, Fno
  * durable.  Under a->lk; returns 0 without compressing if the arena has
  * no room for the new log.
  */
-int
+static int
 compresslog(Arena *a, Bvec *dl)
 {
 	vlong *blks;
@@ -1372,7 +1374,7 @@ qswap(Qent *h, int i, int j)
 }
 
 /* Queue an entry at the current generation; waits while the queue is full. */
-void
+static void
 qput(Qent *e)
 {
 	Wqueue *q;

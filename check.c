@@ -207,7 +207,8 @@ checktree(Tree *t, void (*out)(void*, char*), void *arg)
  * allocation logs, frees waiting for a commit) compared with the
  * allocator: a named block that is free is an error; an allocated block
  * nothing names is a leak, counted in *leaked.  Counters that are too
- * high (older volumes, format §18.2-3) are leaks too, not errors.  Leaks
+ * high (older volumes, format §18.2-3) are leaks too, not errors: each
+ * such record counts as one leaked block, whatever it holds.  Leaks
  * are exact at a quiet point: after a sync, once the frees it released
  * reached the allocator.  Takes fs->mutlk.
  */
@@ -454,7 +455,7 @@ checksnaps(Fsck *f)
 		if(t.nref < s[i].forks)
 			fbad(f, "snapshot %lld: nref %d, %d forks", (long long)t.gen, t.nref, s[i].forks);
 		if(t.nlbl > s[i].labels || t.nref > s[i].forks)
-			fleak(f, 0, "snapshot %lld: counts nlbl %d nref %d for %d labels and %d forks: kept for ever",
+			fleak(f, 1, "snapshot %lld: counts nlbl %d nref %d for %d labels and %d forks: kept for ever",
 				(long long)t.gen, t.nlbl, t.nref, s[i].labels, s[i].forks);
 		if(t.succ != -1 && ((x = findrec(s, ns, t.succ)) == nil || x->t.pred != t.gen))
 			fbad(f, "snapshot %lld: successor %lld does not lead back", (long long)t.gen, (long long)t.succ);

@@ -330,7 +330,6 @@ struct Blk {
  */
 struct Tree {
 	Lock	lk;
-	long	memref;		/* atomic: in-memory references */
 	int	ht;		/* height; 1 = the root is a leaf */
 	Bptr	bp;		/* root */
 	vlong	gen;		/* the record this tree was loaded from */

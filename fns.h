@@ -124,6 +124,22 @@ void	freebp(Tree*, Bptr);
 /*
  * The volume layer beyond the contract (blk.c, cache.c, snap.c, load.c,
  * ream.c).  Everything works on the global fs.
+ *
+ * allocblk	newblk with the allocation class: seq takes the lowest
+ *		free block (streaming data writes, format §9.3).
+ * getblk flags	0 for tree nodes, GBraw for data, GBlog for Tlog/Tdlist.
+ * fssync	one commit (format §9.5): on request, by the timer every
+ *		Syncperiod seconds while dirty (starttimer), at halt
+ *		(haltfs, which also commits the frees the sync released).
+ *		In pass 0 it calls fs->updatesnaps (the server's: commit
+ *		every mounted tree) under fs->mutlk, then dlsync.
+ * epochs	epochstart/epochend around every tree walk; epochclean
+ *		after each mutation (one cleaner runs, others return);
+ *		retirefn frees memory once no walker can see it.
+ * deferfree	a block no longer in the next commit's state: logged free
+ *		at that commit, reusable once it is durable.
+ * killblk	a block still in a committed snapshot: its deadlist.
+ * broke	the file system goes read-only, with this message.
  */
 extern Bptr Zb;
 
@@ -139,13 +155,10 @@ int	rangefree(Arena*, vlong, vlong);
 int	rangegrab(Arena*, vlong, vlong);
 Fnode*	rangefirst(Arena*);
 Fnode*	rangenext(Arena*, Fnode*);
-void	rangeclear(Arena*);
 int	logappend(Arena*, int, vlong, vlong);
 int	loadlog(Arena*, vlong, int);
-int	compresslog(Arena*, Bvec*);
 int	logflush(Arena*);
 void	arenaclear(Arena*);
-void	qput(Qent*);
 void	qfree(vlong, int);
 int	qfence(void);
 vlong	qbarrier(void);

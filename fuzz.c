@@ -1211,6 +1211,8 @@ fuzzmain(char *arg, char *dev, vlong cachesz)
 	qlock(&fs->mutlk);
 	r = fuzzrun(&f);
 	qunlock(&fs->mutlk);
+	if(r == -1)
+		werrstr("fuzz: seed %llu failed", (unsigned long long)f.seed);
 	if(r == 0){
 		epochflush();
 		qfence();

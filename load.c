@@ -11,6 +11,19 @@
 #include "dat.h"
 #include "fns.h"
 
+/* Physical memory in bytes; 512 MiB when it cannot be found (runtime §9.1). */
+static vlong
+physmem(void)
+{
+	long pages, psz;
+
+	pages = sysconf(_SC_PHYS_PAGES);
+	psz = sysconf(_SC_PAGESIZE);
+	if(pages <= 0 || psz <= 0)
+		return 512*1024*1024;
+	return (vlong)pages * psz;
+}
+
 /* -m: MiB by default or with M, GiB with G, a share of memory with %. */
 vlong
 parsecachesz(char *s)
@@ -20,7 +33,7 @@ parsecachesz(char *s)
 
 	errno = 0;
 	n = strtoll(s, &e, 10);
-	if(e == s || errno != 0 || n < 0){
+	if(e == s || errno != 0 || n < 0 || n > 1LL<<40){
 		werrstr("bad cache size '%s'", s);
 		return -1;
 	}
@@ -33,7 +46,7 @@ parsecachesz(char *s)
 			werrstr("bad cache size '%s'", s);
 			return -1;
 		}
-		n = n * (defcachesz()/25) / 100;
+		n = physmem() / 100 * n;
 	}else{
 		werrstr("unknown suffix %s", e);
 		return -1;
@@ -41,17 +54,11 @@ parsecachesz(char *s)
 	return n;
 }
 
-/* A quarter of physical memory; 128 MiB when that is unknown. */
+/* The default cache: a quarter of physical memory. */
 vlong
 defcachesz(void)
 {
-	long pages, psz;
-
-	pages = sysconf(_SC_PHYS_PAGES);
-	psz = sysconf(_SC_PAGESIZE);
-	if(pages <= 0 || psz <= 0)
-		return 128*1024*1024;
-	return (vlong)pages * psz / 4;
+	return physmem() / 4;
 }
 
 /* Open the device and set up the empty state and the cache. */

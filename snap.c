@@ -1,6 +1,17 @@
 /*
  * snap.c: epoch-based reclamation (runtime §2), frees deferred until a
- * commit is durable, and the building of deadlists (format §11.5).
+ * commit is durable, the building of deadlists (format §11.5), and the
+ * snapshot layer: mounts and their commit at sync, labels, snapshots,
+ * forks, deletion with deadlist reclaim and sweeps (format §11, §17.7,
+ * runtime §4), settings and retention (format §17.1, runtime §12).
+ *
+ * Over the reference: forks are counted apart from chain successors
+ * (nref = forks, §17.7), so deleting one never frees what the other
+ * uses; decisions read the counters from the snap tree, never from a
+ * stale in-memory copy; merged deadlists keep the merged tail; every
+ * reclaimed block waits for the next durable commit and for the
+ * readers' epochs; bad requests are refused before anything changes;
+ * automatic snapshots are of each mount's own label.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -21,6 +32,7 @@
  */
 enum {
 	Active	= 1<<30,
+	Limbodef	= 256,	/* backlog worth waiting for, without a cache to size it */
 };
 
 static struct {
@@ -239,7 +251,7 @@ advance(int force)
 	c = agetv(&ep.nlimbo);
 	e = agetv(&ep.epoch);
 	/* not worth blocking for a small backlog */
-	if(!force && behind(e) && c < fs->cache.cmax/4)
+	if(!force && behind(e) && c < (fs != nil ? fs->cache.cmax/4 : Limbodef))
 		return;
 	waitall(e);
 	l = asetp(&ep.limbo[(e+1)%3], nil);
@@ -247,12 +259,15 @@ advance(int force)
 	reclaim(l);
 }
 
-/* One cleaner at a time; a second caller just returns. */
+/*
+ * One cleaner at a time; a second caller just returns, and so does a
+ * thread inside an epoch, which would otherwise wait for itself.
+ */
 void
 epochclean(void)
 {
 	pthread_once(&ep.once, epochinit);
-	if(!canqlock(&ep.cleanlk))
+	if(mydepth > 0 || !canqlock(&ep.cleanlk))
 		return;
 	advance(0);
 	qunlock(&ep.cleanlk);
@@ -1199,7 +1214,6 @@ openmount(char *name)
 	}
 	t->memgen = newgen();
 	t->dirty = 0;
-	t->memref = 1;
 	m = emalloc(sizeof *m);
 	m->name = estrdup(name);
 	m->flag = flag;
@@ -1317,7 +1331,6 @@ commitmount(Mount *m, Rwork *w)
 	n->nref = 0;
 	n->succ = -1;
 	n->base = o.base;
-	n->memref = 1;
 	collapse = o.nlbl <= 1 && o.nref == 0 && o.succ == -1;
 	b = emalloc(sizeof *b);
 	if(collapse){

@@ -426,6 +426,28 @@ testwerr(char *img)
 	free(m2.r);
 }
 
+/* -R: nothing is ever written. */
+static void
+testrdonly(char *img)
+{
+	char a[Blksz], b[Blksz];
+	Fmap m;
+
+	memset(&m, 0, sizeof m);
+	if(peek(img, 0, a, Blksz) == -1 || loadfs(img, 1, Testcache) == -1){
+		diag("%s", errstr());
+		return;
+	}
+	ok(isrdonly(), "a -R load is read-only");
+	ok(newblk(nil, Tleaf, 0) == nil && iserr(Erdonly), "no allocation");
+	ok(fssync() == -1 && iserr(Erdonly), "no sync");
+	getfmap(&m);
+	ok(m.n > 0, "but the free maps are there");
+	closefs();
+	ok(peek(img, 0, b, Blksz) == 0 && memcmp(a, b, Blksz) == 0, "the superblock is untouched");
+	free(m.r);
+}
+
 int
 main(void)
 {
@@ -442,6 +464,7 @@ main(void)
 	testbarrier(img);
 	testdup(img);
 	testwerr(img);
+	testrdonly(img);
 	testfill(small);
 	rmtmp();
 	return done();

@@ -9,6 +9,14 @@
 #include "test/vol.h"
 
 static char *img;
+static int ifd;
+
+/* Arena i's base on the 1 GiB test volume (format §10.1). */
+static vlong
+fs0base(int i)
+{
+	return Blksz + i*(8189LL*Blksz + 2*Blksz);
+}
 static Bptr leaf0, leaf1, pivot, data, dlist;
 static char want[Blksz];
 
@@ -236,6 +244,83 @@ testlog(void)
 	closefs();
 }
 
+/*
+ * Older gefs grow writes hash -1 for the old arenas (format §10.4): such
+ * pointers cannot be checked, so h0 is taken if it decodes, else h1.
+ */
+static void
+testminus1(void)
+{
+	char buf[Blksz], save[Blksz];
+	vlong sb1, h0;
+	Super s;
+	int i;
+
+	if(load(img) == -1)
+		return;
+	sb1 = fs->size - Blksz;
+	h0 = fs->arenas[2].base;
+	closefs();
+	if(peek(img, 0, buf, Blksz) == -1 || unpacksuper(buf, &s) == -1)
+		return;
+	memcpy(save, buf, Blksz);
+	for(i = 0; i < s.narena; i++)
+		s.arenas[i].hash = -1;
+	packsuper(buf, &s);
+	free(s.arenas);
+	ifd = open(img, O_RDWR);
+	if(pwrite(ifd, buf, Blksz, 0) != Blksz || pwrite(ifd, buf, Blksz, sb1) != Blksz)
+		diag("write");
+	ok(load(img) == 0, "arena pointers with hash -1 load");
+	closefs();
+	flip(img, h0);
+	ok(load(img) == 0, "an undecodable h0 behind such a pointer: h1 is used");
+	closefs();
+	flip(img, h0);
+	if(pwrite(ifd, save, Blksz, 0) != Blksz || pwrite(ifd, save, Blksz, sb1) != Blksz)
+		diag("write");
+	close(ifd);
+	ok(load(img) == 0, "restored");
+	closefs();
+}
+
+/* A superblock whose arenas do not fit the device is refused. */
+static void
+geometry(char *what, int i, vlong addr)
+{
+	char buf[Blksz], save[Blksz];
+	vlong sb1;
+	Super s;
+
+	if(load(img) == -1)
+		return;
+	sb1 = fs->size - Blksz;
+	closefs();
+	if(peek(img, 0, save, Blksz) == -1 || unpacksuper(save, &s) == -1)
+		return;
+	s.arenas[i].addr = addr;
+	packsuper(buf, &s);
+	free(s.arenas);
+	ifd = open(img, O_RDWR);
+	if(pwrite(ifd, buf, Blksz, 0) != Blksz || pwrite(ifd, buf, Blksz, sb1) != Blksz)
+		diag("write");
+	ok(loadfs(img, 0, Testcache) == -1 && strstr(errstr(), "bad geometry") != nil, "%s: refused", what);
+	diag("%s", errstr());
+	if(pwrite(ifd, save, Blksz, 0) != Blksz || pwrite(ifd, save, Blksz, sb1) != Blksz)
+		diag("write");
+	close(ifd);
+}
+
+static void
+testgeometry(void)
+{
+	geometry("overlapping arenas", 1, fs0base(0));
+	geometry("an arena past the end of the device", 7, 1LL<<40);
+	geometry("an unaligned arena", 3, fs0base(3) + 512);
+	ok(load(img) == 0, "restored");
+	closefs();
+}
+
 /* The independent reader sees the same corruption. */
 static void
 testreader(void)
@@ -263,6 +348,8 @@ main(void)
 	testsuper();
 	testheaders();
 	testlog();
+	testminus1();
+	testgeometry();
 	testreader();
 	rmtmp();
 	return done();

@@ -8,6 +8,7 @@ scratch
 export TMPDIR=$T
 case $O in
 o)	seeds=$(seq 1 20); steps=3000 ;;
+o.tsan)	seeds="1"; steps=200 ;;
 *)	seeds="1 2 3"; steps=300 ;;
 esac
 for s in $seeds; do

@@ -5,6 +5,7 @@
  */
 #include "dat.h"
 #include "fns.h"
+#include <limits.h>
 #include <string.h>
 #include "test/tap.h"
 
@@ -132,9 +133,21 @@ inthash(void)
 	ok(ihash(1) != ihash(2) && ihash(1ULL<<32) != ihash(1), "ihash mixes high bits into the result");
 }
 
+/* Say where we run, so a log shows the byte order was really covered. */
+static void
+machine(void)
+{
+	u32int one;
+
+	one = 1;
+	diag("this machine is %s-endian and its char is %s",
+		*(uchar*)&one ? "little" : "big", CHAR_MIN < 0 ? "signed" : "unsigned");
+}
+
 int
 main(void)
 {
+	machine();
 	vectors();
 	alignment();
 	bitflips();

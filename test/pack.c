@@ -7,6 +7,7 @@
  */
 #include "dat.h"
 #include "fns.h"
+#include <limits.h>
 #include <string.h>
 #include "test/tap.h"
 
@@ -183,9 +184,21 @@ roundtrips(void)
 	is(get16(buf+Off+6), 0x7788, "get16 of its last two bytes");
 }
 
+/* Say where we run, so a log shows the byte order was really covered. */
+static void
+machine(void)
+{
+	u32int one;
+
+	one = 1;
+	diag("this machine is %s-endian and its char is %s",
+		*(uchar*)&one ? "little" : "big", CHAR_MIN < 0 ? "signed" : "unsigned");
+}
+
 int
 main(void)
 {
+	machine();
 	layout();
 	topbits();
 	roundtrips();

@@ -320,6 +320,24 @@ errors(void)
 	ok(m != nil && (m->flag & Lmut), "a fork is writable");
 	putmount(m);
 
+	/* changes not yet committed when the last reference goes */
+	ok(mwrite("k2", 105, 8) == 0 && msnap("k2", "k2snap", 0) == 0 && labelok(mdl("k2snap")),
+		"a snapshot of a label holds its uncommitted changes");
+	ok(mwrite("k2", 105, 9) == 0 && mdelete("k2") == 0, "a label with uncommitted changes nobody holds is deleted");
+	ok(mwrite("main", 106, 9) == 0 && fssync() == 0 && labelok(mdl("main")), "a sync commits changes nobody holds any more");
+	ok(volok("uncommitted") && alllabelsok(), "and the volume checks without a leaked block");
+
+	/*
+	 * The hazard of runtime §4.3: a label naming the record main is
+	 * mounted on is deleted; at main's next commit the record has no
+	 * label left and must be collapsed, not kept for ever.
+	 */
+	m = getmount("main");
+	ok(msnap("main", "x", 0) == 0 && mdelete("x") == 0 && mwrite("main", 100, 10) == 0,
+		"snapshot main while it is mounted, delete the snapshot, write main");
+	ok(volok("collapse") && alllabelsok(), "the unlabelled record was collapsed: nothing is kept for ever");
+	putmount(m);
+
 	/* everything survives a reload */
 	fssync();
 	closefs();

@@ -1,0 +1,3 @@
+#!/bin/sh
+# san: tsan
+. "${0%/*}/lib.sh"; unit sync
