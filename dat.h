@@ -877,6 +877,37 @@ struct Gefs {
 
 extern Gefs *fs;
 
+/* ------------------------------------------------------- snapshots (snap.c) */
+
+/* A batch of snap-tree messages being built (snap.c). */
+typedef struct Mbuf	Mbuf;
+enum {
+	Mbmax	= 32,
+};
+struct Mbuf {
+	int	n;
+	Msg	m[Mbmax];
+	char	kv[Mbmax][Keymax+Treesz];
+};
+
+/*
+ * Reclamation left for after the snap tree is updated (snap.c): deadlist
+ * chains whose blocks nobody can reach, and trees of deleted chain tips
+ * whose blocks born after keep are theirs alone.
+ */
+typedef struct Rtree	Rtree;
+typedef struct Rwork	Rwork;
+struct Rtree {
+	Bptr	bp;
+	int	ht;
+	vlong	keep;
+};
+struct Rwork {
+	Bvec	chains;		/* head, tail, head, tail... */
+	Rtree	*trees;
+	int	ntrees;
+};
+
 /* --------------------------------------------- fs.c, srv.c: the 9P service */
 
 typedef struct Srvconf	Srvconf;
@@ -886,7 +917,7 @@ typedef struct Dent	Dent;
 typedef struct Req	Req;
 typedef struct Rmsg	Rmsg;
 typedef struct Ent	Ent;
-typedef struct Batch	Batch;
+typedef struct Mlist	Mlist;
 typedef struct Listener	Listener;
 typedef struct Fcall	Fcall;	/* fcall.h */
 
@@ -1048,7 +1079,7 @@ struct Ent {
  * messages record offsets until the batch is applied, since the pool
  * moves as it grows.
  */
-struct Batch {
+struct Mlist {
 	Msg	*msg;
 	int	*koff;
 	int	*voff;
@@ -1081,36 +1112,5 @@ struct Listener {
 	char	*path;		/* Cunix: the socket file, removed at exit */
 	s32int	stop;		/* atomic */
 	pthread_t tid;
-};
-
-/* ------------------------------------------------------- snapshots (snap.c) */
-
-/* A batch of snap-tree messages being built (snap.c). */
-typedef struct Mbuf	Mbuf;
-enum {
-	Mbmax	= 32,
-};
-struct Mbuf {
-	int	n;
-	Msg	m[Mbmax];
-	char	kv[Mbmax][Keymax+Treesz];
-};
-
-/*
- * Reclamation left for after the snap tree is updated (snap.c): deadlist
- * chains whose blocks nobody can reach, and trees of deleted chain tips
- * whose blocks born after keep are theirs alone.
- */
-typedef struct Rtree	Rtree;
-typedef struct Rwork	Rwork;
-struct Rtree {
-	Bptr	bp;
-	int	ht;
-	vlong	keep;
-};
-struct Rwork {
-	Bvec	chains;		/* head, tail, head, tail... */
-	Rtree	*trees;
-	int	ntrees;
 };
 

@@ -230,13 +230,13 @@ fidaccess(Fid *f, Xdir *d, int bits)
 /* ------------------------------------------------------------ batches */
 
 static void
-binit(Batch *b)
+binit(Mlist *b)
 {
 	memset(b, 0, sizeof b[0]);
 }
 
 static void
-bfree(Batch *b)
+bfree(Mlist *b)
 {
 	free(b->msg);
 	free(b->koff);
@@ -246,7 +246,7 @@ bfree(Batch *b)
 }
 
 static int
-bspace(Batch *b, char *p, int n)
+bspace(Mlist *b, char *p, int n)
 {
 	int off;
 
@@ -262,7 +262,7 @@ bspace(Batch *b, char *p, int n)
 }
 
 static void
-badd(Batch *b, int op, char *k, int nk, char *v, int nv)
+badd(Mlist *b, int op, char *k, int nk, char *v, int nv)
 {
 	if(b->nmsg == b->amsg){
 		b->amsg = MAX(2*b->amsg, 16);
@@ -281,7 +281,7 @@ badd(Batch *b, int op, char *k, int nk, char *v, int nv)
 
 /* Apply the batch to t as one upsert and empty it. */
 static int
-bapply(Batch *b, Tree *t)
+bapply(Mlist *b, Tree *t)
 {
 	int i, r;
 
@@ -297,7 +297,7 @@ bapply(Batch *b, Tree *t)
 
 /* An Owstat message; flags say which of the values follow (format §7.1). */
 static void
-bwstat(Batch *b, char *k, int nk, int fl, Xdir *d)
+bwstat(Mlist *b, char *k, int nk, int fl, Xdir *d)
 {
 	char v[64], *p;
 
@@ -342,7 +342,7 @@ bwstat(Batch *b, char *k, int nk, int fl, Xdir *d)
  * so no commit sees a state in between.
  */
 static int
-bclear(Batch *b, Tree *t, uvlong q, uvlong from)
+bclear(Mlist *b, Tree *t, uvlong q, uvlong from)
 {
 	char pfx[Upksz];
 	Scan *s;
@@ -381,7 +381,7 @@ err:
  * file later shows zeros there: the copy goes into b.
  */
 static int
-bzerotail(Batch *b, Tree *t, uvlong q, uvlong len)
+bzerotail(Mlist *b, Tree *t, uvlong q, uvlong len)
 {
 	char k[Offksz], buf[Keymax+Inlmax], v[Ptrsz];
 	Blk *ob, *nb;
@@ -781,7 +781,7 @@ static void
 respond(Req *q, Fcall *r)
 {
 	Conn *c;
-	Req *f, *fn;
+	Req *f, *fn, *o;
 	Rmsg *m;
 	Fcall rf, re;
 	char e[Errmax];
@@ -815,8 +815,15 @@ respond(Req *q, Fcall *r)
 	qlock(&c->lk);
 	untag(c, q);
 	outq(c, m);
+	/* a flush of a flush waits in the first one's list: answer it next */
 	for(f = q->flush; f != nil; f = fn){
 		fn = f->flink;
+		if(f->flush != nil){
+			for(o = f->flush; o->flink != nil; o = o->flink)
+				;
+			o->flink = fn;
+			fn = f->flush;
+		}
 		untag(c, f);
 		memset(&rf, 0, sizeof rf);
 		rf.type = Rflush;
@@ -1127,7 +1134,7 @@ static int
 fsopen(Req *q, Fcall *r)
 {
 	Fcall *t;
-	Batch b;
+	Mlist b;
 	Fid *f;
 	Ent *e, *pe;
 	Dent *d;
@@ -1236,7 +1243,7 @@ static int
 fscreate(Req *q, Fcall *r)
 {
 	Fcall *t;
-	Batch b;
+	Mlist b;
 	Fid *f;
 	Ent *e, *ne;
 	Dent *nd;
@@ -1600,7 +1607,7 @@ static int
 fswrite(Req *q, Fcall *r)
 {
 	Fcall *t;
-	Batch b;
+	Mlist b;
 	Fid *f;
 	Ent *e;
 	Tree *tr;
@@ -1805,7 +1812,7 @@ fswstat(Req *q, Fcall *r)
 	Dent *d;
 	Tree *tr;
 	Users *u;
-	Batch b;
+	Mlist b;
 	Xdir x;
 	s32int uid, gid;
 	char k[Keymax], v[Keymax];
@@ -2021,7 +2028,7 @@ out:
 static int
 rmfile(Fid *f, int perm)
 {
-	Batch b;
+	Mlist b;
 	Ent *e, *pe;
 	Dent *d;
 	Tree *tr;

@@ -400,6 +400,7 @@ serve(Srvconf *cf)
 
 	unannounce();
 	hangupall();
+	fsstop();
 	if(!cf->rdonly)
 		stoptimer();
 	st = 0;

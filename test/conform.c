@@ -332,6 +332,13 @@ testopen(void)
 		d ? (unsigned long long)d->length : 0ULL, d ? d->qid.vers : 0, vers);
 	free(d);
 	tclunk(r, 1);
+	twalk(r, 0, 1, "o/f");
+	isr(topen(r, 1, ORDWR), Ropen, "open it again");
+	isr(twrite(r, 1, 2*Blksz, "z", 1), Rwrite, "write past the old data");
+	rx = tread(r, 1, 0, 16);
+	ok(rx != nil && rx->type == Rread && rx->count == 16 && rx->data[0] == 0 && rx->data[9] == 0,
+		"the truncated data is gone: zeros");
+	tclunk(r, 1);
 
 	/* DMAPPEND: every write at the end; OTRUNC ignored */
 	mk(r, 1, "o", "app", DMAPPEND|0664, OWRITE);
@@ -825,14 +832,68 @@ flushcheck(Raw *r, u16int otag, u16int ftag, char *what)
 	USED(oldafter);
 }
 
+/*
+ * A sync (tag 200), a Tflush of it (201) and a Tflush of that (202):
+ * whatever was cancelled, the replies that come are in order and 202's
+ * comes.  With data to write, the sync is usually running by then.
+ */
+static void
+flushflush(Raw *r, int n)
+{
+	Fcall tx;
+	Dir d;
+	uchar st[256];
+	int seen200, seen201, seen202, order;
+
+	nulldir(&d);
+	memset(&tx, 0, sizeof tx);
+	tx.type = Twstat;
+	tx.tag = 200;
+	tx.fid = 1;
+	tx.nstat = dirpack(&d, st, sizeof st);
+	tx.stat = st;
+	rawsend(r, &tx);
+	/* give the sync time to start on what the caller wrote */
+	usleep(2000);
+	memset(&tx, 0, sizeof tx);
+	tx.type = Tflush;
+	tx.tag = 201;
+	tx.oldtag = 200;
+	rawsend(r, &tx);
+	memset(&tx, 0, sizeof tx);
+	tx.type = Tflush;
+	tx.tag = 202;
+	tx.oldtag = 201;
+	rawsend(r, &tx);
+	seen200 = seen201 = seen202 = 0;
+	order = 1;
+	while(!seen202 && rawrecv(r) == 1){
+		switch(r->rx.tag){
+		case 200:
+			if(seen201)
+				order = 0;
+			seen200 = 1;
+			break;
+		case 201:
+			seen201 = 1;
+			break;
+		case 202:
+			if(!seen201)
+				order = 0;
+			seen202 = 1;
+			break;
+		}
+	}
+	ok(seen201 && seen202 && order, "flush of a flush %d: replies in order (sync %s)",
+		n, seen200 ? "answered" : "cancelled");
+}
+
 static void
 testflush(void)
 {
 	Fcall tx, *rx;
 	Raw *r;
 	uchar *buf;
-	Dir d;
-	uchar st[256];
 	int i;
 
 	diag("Tflush");
@@ -864,49 +925,13 @@ testflush(void)
 	rawsend(r, &tx);
 	flushcheck(r, 100, 101, "a write");
 
-	/* a sync behind writes, flushed, and the flush flushed */
-	nulldir(&d);
-	memset(&tx, 0, sizeof tx);
-	tx.type = Twstat;
-	tx.tag = 200;
-	tx.fid = 1;
-	tx.nstat = dirpack(&d, st, sizeof st);
-	tx.stat = st;
-	rawsend(r, &tx);
-	memset(&tx, 0, sizeof tx);
-	tx.type = Tflush;
-	tx.tag = 201;
-	tx.oldtag = 200;
-	rawsend(r, &tx);
-	memset(&tx, 0, sizeof tx);
-	tx.type = Tflush;
-	tx.tag = 202;
-	tx.oldtag = 201;
-	rawsend(r, &tx);
-	{
-		int seen200, seen201, seen202, order;
+	/* a sync, flushed, and the flush flushed: ten times, to meet it running */
+	for(i = 0; i < 10; i++){
+		int j;
 
-		seen200 = seen201 = seen202 = 0;
-		order = 1;
-		while(!seen202 && rawrecv(r) == 1){
-			switch(r->rx.tag){
-			case 200:
-				if(seen201)
-					order = 0;
-				seen200 = 1;
-				break;
-			case 201:
-				seen201 = 1;
-				break;
-			case 202:
-				if(!seen201)
-					order = 0;
-				seen202 = 1;
-				break;
-			}
-		}
-		ok(seen201 && seen202 && order, "flush of a flush: replies in order (sync %s)",
-			seen200 ? "answered" : "cancelled");
+		for(j = 0; j < 8; j++)
+			twrite(r, 1, (uvlong)j*1024*1024, buf, 1024*1024);
+		flushflush(r, i);
 	}
 
 	/* many requests in flight, every one flushed */

@@ -78,7 +78,8 @@ cleanup() {
 #   startgefs ARGS...	gefs ARGS in the background, its service directory
 #			$NAMESPACE=$T/ns (exported); waits until the service
 #			${GEFSNAME:-gefs} answers; sets GEFSPID
-#   stopgefs		SIGTERM, wait: returns gefs's exit status
+#   stopgefs		SIGTERM, wait (a minute at most, then SIGKILL):
+#			returns gefs's exit status
 #   subtap CMD...	run a C test speaking TAP; its lines join ours
 mkvol() {
 	# ream is not under test here: the plain build is much faster than TSan's
@@ -96,7 +97,7 @@ startgefs() {
 	cleanups="${cleanups:-}kill $GEFSPID 2>/dev/null; "
 	# serving: a leftover socket of an earlier server would not answer
 	i=0
-	until "$NINEP" -a "${GEFSNAME:-gefs}" -u none ls / >/dev/null 2>&1; do
+	until "$NINEP" -a "${GEFSNAME:-gefs}" -u none stat / >/dev/null 2>&1; do
 		i=$((i+1))
 		if [ $i -gt 600 ] || ! kill -0 $GEFSPID 2>/dev/null; then
 			diag "gefs $* did not start:"
@@ -109,6 +110,20 @@ startgefs() {
 
 stopgefs() {
 	kill $GEFSPID
+	# a server that does not stop within a minute is killed: status 137
+	i=0
+	while :; do
+		case "$(ps -o stat= -p $GEFSPID 2>/dev/null)" in
+		""|Z*)	break ;;
+		esac
+		i=$((i+1))
+		if [ $i -gt 1200 ]; then
+			diag "gefs did not stop within a minute"
+			kill -9 $GEFSPID
+			break
+		fi
+		sleep 0.05
+	done
 	wait $GEFSPID
 }
 

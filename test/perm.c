@@ -28,6 +28,7 @@ static char users[] =
 	"4:carol:carol:\n"
 	"5:dave:dave:\n"
 	"6:nobody::\n"
+	"7:erin:erin:\n"
 	"10:eng:alice:alice,carol\n"
 	"11:ops::bob,carol\n"
 	"9999:nogroup::dave\n";
@@ -306,6 +307,30 @@ main(int argc, char **argv)
 	isr(mkas(r, al, "p", "alice600", 0600), Rcreate, "alice makes a 0600 file");
 	isr(openas(r, u, "p/alice600", ORDWR), Ropen, "%%main opens anybody's file");
 	iserror(openas(r, gl, "p/alice600", OREAD), Eperm, "plain glenda may not");
+
+	/* ids the table no longer has are shown as numbers */
+	u = as(r, "erin", "");
+	isr(mkas(r, u, "p", "erinfile", 0644), Rcreate, "erin makes p/erinfile");
+	{
+		char *s2, *t;
+
+		s2 = estrdup(users);
+		t = strstr(s2, "7:erin:erin:\n");
+		memmove(t, t + strlen("7:erin:erin:\n"), strlen(t + strlen("7:erin:erin:\n")) + 1);
+		u = at(r, adm, "users");
+		topen(r, u, OWRITE|OTRUNC);
+		twrite(r, u, 0, s2, strlen(s2));
+		isr(tclunk(r, u), Rclunk, "a table without erin");
+		free(s2);
+	}
+	u = at(r, gl, "p/erinfile");
+	rx = tstat(r, u);
+	d = rx != nil && rx->type == Rstat ? dirunpack(rx->stat, rx->nstat) : nil;
+	ok(d != nil && strcmp(d->uid, "7") == 0 && strcmp(d->muid, "7") == 0,
+		"erin's file is owned by 7 (%s)", d ? d->uid : "?");
+	free(d);
+	tclunk(r, u);
+	iserror(tattach(r, 997, NOFID, "erin", ""), Enouser, "erin is no user any more");
 	rawclose(r);
 	return done();
 }

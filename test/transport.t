@@ -24,7 +24,7 @@ subtap "$SESSION" "tcp!127.0.0.1!$port"
 "$GEFS" -A -f "$T/img2" -m 64 >"$T/out" 2>"$T/err"
 is "$? $(tail -1 "$T/err")" "1 gefs: service $NAMESPACE/gefs already running" \
 	"a second server does not take a running service"
-"$NINEP" -u glenda ls / >"$T/out" 2>&1
+"$NINEP" -u glenda stat / >"$T/out" 2>&1
 is "$?" 0 "the first one still serves"
 stopgefs
 is "$?" 0 "SIGTERM: exit 0"
@@ -45,7 +45,7 @@ kill -9 $GEFSPID
 wait $GEFSPID 2>/dev/null
 check "a killed server leaves its socket" test -S "$NAMESPACE/gefs"
 startgefs -f "$T/img" -m 64 || notok "gefs starts over a stale socket"
-"$NINEP" -u glenda ls / >"$T/out" 2>&1
+"$NINEP" -u glenda stat / >"$T/out" 2>&1
 is "$?" 0 "and serves"
 echo persistent | "$NINEP" -u glenda write /kept
 kill -INT $GEFSPID
