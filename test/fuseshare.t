@@ -1,4 +1,5 @@
 #!/bin/sh
+# san: asan
 # Two clients, two FUSE mounts of one server: each sees what the other
 # wrote once it is closed, created, renamed or removed; both writing at
 # once into the same directory.
