@@ -1476,11 +1476,12 @@ main(int argc, char **argv)
 	fuse_loop_cfg_destroy(cfg);
 	blocksignals(SIG_BLOCK);
 
+	/* from here on a hang-up is ours */
+	asetl(&fuse.ending, 1);
 	if(!agetl(&fuse.detached))
 		fuse_session_unmount(fuse.se);
 	fuse_remove_signal_handlers(fuse.se);
 	fuse_session_destroy(fuse.se);
-	asetl(&fuse.ending, 1);
 	shutdown(fuse.fs->fd, SHUT_RDWR);
 	pthread_join(fuse.watcher, nil);
 	cfsclose(fuse.fs);

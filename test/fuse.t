@@ -164,6 +164,12 @@ while [ $i -lt 400 ]; do : >"$M/many/file$i"; i=$((i+1)); done
 is "$(ls "$M/many" | wc -l)" 400 "400 entries in a directory"
 is "$(ls "$M/many" | sort | uniq | wc -l)" 400 "each once"
 
+# FUSE options pass through: a read-only mount of the same tree
+fusemount "$T/ro" -o ro
+is "$(cat "$T/ro/e")" one "-o ro: reads"
+is "$(errno "open('$T/ro/e', 'w')")" EROFS "-o ro: no writes"
+check "unmount the read-only mount" fuseumount "$T/ro"
+
 # SIGTERM: a clean unmount, exit 0
 kill -TERM $FUSEPID
 wait $FUSEPID
