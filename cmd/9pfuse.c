@@ -104,6 +104,7 @@ static struct {
 	char	*uname;
 	char	*mnt;		/* absolute */
 	u32int	iosize;		/* bytes per FUSE read or write */
+	u32int	blksize;	/* st_blksize: iosize rounded down to a power of 2 */
 	struct fuse_session *se;
 
 	QLock	lk;		/* nodes and ids */
@@ -403,7 +404,7 @@ dir2stat(Dir *d, int hidden, struct stat *st)
 	st->st_gid = nameid(d->gid, 1);
 	if(!(d->mode & DMDIR))
 		st->st_size = d->length;
-	st->st_blksize = fuse.iosize;
+	st->st_blksize = fuse.blksize;
 	st->st_blocks = (st->st_size + 511) / 512;
 	st->st_atim.tv_sec = d->atime;
 	st->st_mtim.tv_sec = d->mtime;
@@ -1431,6 +1432,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	fuse.iosize = MIN(fuse.fs->msize - IOHDRSZ, (u32int)Maxfuseio);
+	for(fuse.blksize = 1; fuse.blksize*2 <= fuse.iosize; fuse.blksize *= 2)
+		;
 	qlockinit(&fuse.lk);
 	fuse.root.fid = root;
 	fuse.root.path = root->qid.path;

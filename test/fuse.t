@@ -164,6 +164,13 @@ while [ $i -lt 400 ]; do : >"$M/many/file$i"; i=$((i+1)); done
 is "$(ls "$M/many" | wc -l)" 400 "400 entries in a directory"
 is "$(ls "$M/many" | sort | uniq | wc -l)" 400 "each once"
 
+# a small msize: more, smaller requests
+fusemount "$T/small" -m 8192
+cp "$T/big" "$T/small/big8k"
+is "$(sha256sum <"$T/small/big8k")" "$(sha256sum <"$T/big")" "-m 8192: 8 MB through the mount"
+is "$(stat -c %o "$T/small/big8k")" 4096 "-m 8192: st_blksize 4096"
+check "unmount the -m 8192 mount" fuseumount "$T/small"
+
 # FUSE options pass through: a read-only mount of the same tree
 fusemount "$T/ro" -o ro
 is "$(cat "$T/ro/e")" one "-o ro: reads"
