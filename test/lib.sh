@@ -204,6 +204,15 @@ fusemountfg() {
 
 fuseumount() {
 	ismounted "$1" || return 1
-	fusermount3 -u "$1" || return 1
+	# anything walking /tmp may be passing through: busy is retried
+	i=0
+	until fusermount3 -u "$1" 2>"$T/fusermount.err"; do
+		i=$((i+1))
+		if [ $i -gt 50 ] || ! grep -q busy "$T/fusermount.err"; then
+			sed 's/^/#   /' "$T/fusermount.err"
+			return 1
+		fi
+		sleep 0.1
+	done
 	! ismounted "$1"
 }
