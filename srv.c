@@ -363,6 +363,18 @@ unannounce(void)
 	listeners = nil;
 }
 
+/* Did anything change since the last sync?  If not, stopping writes nothing. */
+static int
+dirty(void)
+{
+	int d;
+
+	lock(&fs->dirtylk);
+	d = fs->dirty;
+	unlock(&fs->dirtylk);
+	return d;
+}
+
 /*
  * Serve the loaded file system until SIGTERM, SIGINT or SIGHUP (or, with
  * -s, until standard input ends), then hang up every client, make a
@@ -404,7 +416,7 @@ serve(Srvconf *cf)
 	if(!cf->rdonly)
 		stoptimer();
 	st = 0;
-	if(!cf->rdonly && !isrdonly() && haltfs() == -1){
+	if(!cf->rdonly && !isrdonly() && dirty() && haltfs() == -1){
 		warn("final sync: %s", errstr());
 		st = 1;
 	}
