@@ -323,6 +323,13 @@ int	checktree(Tree*, void (*out)(void*, char*), void*);
 int	checkfs(void (*out)(void*, char*), void*, vlong *leaked);
 
 /*
+ * check.c: checkvol is the console's check and gefs -c: checkfs, every
+ * problem on out, then one verdict line, "ok" or "broken: ...";
+ * 0 if ok, else -1 with errstr Echeck and the counts.
+ */
+int	checkvol(Linefn *out, void *arg);
+
+/*
  * fuzz.c: fuzzrun runs the fuzzer on f->t, 0 if tree and model always
  * agreed; fuzzmain is gefs -z SEED[,STEPS[,READERS]] on dev (nil: a
  * scratch image), reporting on stderr.
