@@ -75,6 +75,7 @@ LIBSRC	= \
 	cmd/client.c \
 	cache.c \
 	blk.c \
+	shim.c \
 	snap.c \
 	load.c \
 	ream.c \

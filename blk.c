@@ -86,7 +86,10 @@ devwrite(vlong off, char *buf, int len)
 		return -1;
 	}
 	for(o = 0; o < len; o += n){
-		n = pwrite(fs->fd, buf+o, len-o, off+o);
+		if(shimon())
+			n = shimpwrite(fs->fd, buf+o, len-o, off+o);
+		else
+			n = pwrite(fs->fd, buf+o, len-o, off+o);
 		if(n <= 0){
 			if(n < 0 && errno == EINTR){
 				n = 0;
@@ -107,11 +110,15 @@ devsync(void)
 {
 	int r;
 
+	if(shimon())
+		r = shimflush(fs->fd);
+	else{
 #ifdef __APPLE__
-	r = fsync(fs->fd);
+		r = fsync(fs->fd);
 #else
-	r = fdatasync(fs->fd);
+		r = fdatasync(fs->fd);
 #endif
+	}
 	if(r == -1){
 		werrstr("%s: sync %s: %s", Eio, fs->dev, strerror(errno));
 		broke("%s", errstr());

@@ -227,10 +227,10 @@ enum {
 };
 
 static char *usename[] = {
-	[Unode]	"tree node",
-	[Udata]	"data block",
-	[Ulog]	"allocation log block",
-	[Udlist]	"deadlist block",
+	[Unode] = "tree node",
+	[Udata] = "data block",
+	[Ulog] = "allocation log block",
+	[Udlist] = "deadlist block",
 };
 
 /* Address -> (use, tag): open addressing, addr -1 empty. */

@@ -909,3 +909,29 @@ struct Rwork {
 	int	ntrees;
 };
 
+
+/* ------------------------------------------------------- the disk shim */
+
+typedef struct Shim	Shim;
+
+#define Shimmagic	"gefs shim log 1\n"
+
+/* Failures the shim injects (shim.c, gefs(4)). */
+enum {
+	Seio	= 1,
+	Senospc,
+	Sshort,
+	Storn,
+	Sflush,
+	Nshimfail,
+};
+
+struct Shim {
+	int	on;
+	QLock	lk;		/* counts, the log, and the order of device writes */
+	int	logfd;		/* 0: no log */
+	long	nwrite;
+	long	nflush;
+	long	failat;		/* the write (or flush) that fails; 0: none */
+	int	fail;
+};

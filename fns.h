@@ -336,3 +336,17 @@ int	checkvol(Linefn *out, void *arg);
  */
 int	fuzzrun(Fuzz*);
 int	fuzzmain(char*, char*, vlong);
+
+/*
+ * shim.c: the disk shim (gefs(4)), off unless shiminit is given a spec
+ * (gefs takes it from $GEFS_SHIM).  devwrite and devsync go through
+ * shimpwrite and shimflush while shimon(); shimmark writes a text into
+ * the log for the replay tool; shimcount says how many writes and
+ * flushes went through.
+ */
+int	shiminit(char*);
+int	shimon(void);
+int	shimpwrite(int, char*, int, vlong);
+int	shimflush(int);
+void	shimmark(char*);
+void	shimcount(long*, long*);

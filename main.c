@@ -107,6 +107,8 @@ main(int argc, char **argv)
 	}
 	if(optind != argc)
 		usage();
+	if(shiminit(getenv("GEFS_SHIM")) == -1)
+		sysfatal("GEFS_SHIM: %s", errstr());
 	cachesz = defcachesz();
 	if(mem != nil && (cachesz = parsecachesz(mem)) == -1)
 		sysfatal("%s", errstr());
