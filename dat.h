@@ -776,6 +776,7 @@ enum {
 	Lblk,		/* a resident block: queue its free, drop the limbo ref */
 	Lbptr,		/* a bare pointer: the same, without a buffer */
 	Lpend,		/* a bare pointer whose free is already logged */
+	Lblkpend,	/* a resident block whose free is already logged */
 	Lfn,		/* memory: call fn(arg) */
 };
 

@@ -196,6 +196,7 @@ void	epochflush(void);
 void	retireblk(Blk*);
 void	retirebp(Bptr);
 void	retirepend(Bptr);
+void	retirelogged(Blk*, Bptr);
 void	retirefn(void (*)(void*), void*);
 void	deferfree(Bptr);
 void	releasedeferred(Bvec*);
