@@ -99,6 +99,7 @@ UNITS	= \
 	corrupt \
 	tree \
 	crash \
+	replay \
 	epoch \
 	cache \
 	dlist \
