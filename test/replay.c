@@ -2,8 +2,18 @@
  * test/replay.c: crash replay, in the spirit of dm-log-writes and
  * upstream's freplay (format §9.5, runtime §8.7-8.8, DESIGN.md §8).
  *
- * replay [-g GEFS] WORKLOAD...	record each workload, then replay it
- * replay [-g GEFS] -l LOG -b BASE	replay a log the shim recorded
+ * replay [-k] [-g GEFS] [WORKLOAD...]	record each workload, then replay it
+ * replay [-k] [-g GEFS] -l LOG -b BASE	replay a log the shim recorded
+ * replay -F [WORKLOAD...]		fail the device under each workload
+ *
+ * -k keeps the logs and images.  With -F, every failure the shim
+ * injects (EIO, ENOSPC, short and torn writes, a failed flush) hits
+ * each workload at points of every kind (a data block, a log header,
+ * an arena header, the superblock, a backup header; each flush of a
+ * commit): the server must go read-only with a clear message on stderr
+ * (or retry a short write and go on; a torn write kills it), and after
+ * a restart the volume must check clean, hold the last commit the
+ * workload saw complete (or the one it was making) and take new files.
  *
  * A workload runs on a freshly reamed minimal volume through the
  * function-level API (files as the server stores them, snapshots
@@ -71,6 +81,7 @@ struct Man {
 	int	nl;
 	Lbl	l[Maxlbl];
 	long	need;		/* the record index of the last flush before the mark */
+	int	intent;		/* not a commit: what the commit being made will hold */
 };
 
 static Man model;
@@ -149,7 +160,9 @@ parseman(char *s, int n, Man *m)
 	for(line = t; line != nil && *line != 0; line = next){
 		if((next = strchr(line, '\n')) != nil)
 			*next++ = 0;
-		if(strncmp(line, "commit ", 7) == 0)
+		if(strcmp(line, "intent") == 0)
+			m->intent = 1;
+		else if(strncmp(line, "commit ", 7) == 0)
 			m->qgen = strtoll(line+7, nil, 10);
 		else if(strncmp(line, "label ", 6) == 0){
 			char name[32];
@@ -428,12 +441,16 @@ static char *curimg;
 static int
 commit(void)
 {
-	char *t;
+	char *t, *i;
 
-	if(fssync() == -1){
-		diag("sync: %s", errstr());
+	t = mantext(&model);
+	i = emalloc(strlen(t) + 8);
+	sprintf(i, "intent\n%s", t);
+	shimmark(i);
+	free(i);
+	free(t);
+	if(fssync() == -1)
 		return -1;
-	}
 	model.qgen = diskqgen(curimg);
 	t = mantext(&model);
 	shimmark(t);
@@ -861,10 +878,10 @@ verify(long lastf, char *what, ...)
 	}
 	need = -1;
 	for(i = 0; i < nmark; i++)
-		if(marks[i].need <= lastf)
+		if(!marks[i].intent && marks[i].need <= lastf)
 			need = i;
 	for(i = 0; i < nmark; i++)
-		if(marks[i].qgen == fs->qgen)
+		if(!marks[i].intent && marks[i].qgen == fs->qgen)
 			break;
 	if(nmark > 0 && i == nmark)
 		snprintf(why, sizeof why, "commit %lld is none the workload made", (long long)fs->qgen);
@@ -1025,16 +1042,322 @@ replaylog(char *name, char *log, char *base, char *img)
 	return good;
 }
 
+
+/* ------------------------------------------------------------ faults */
+
+enum {
+	Pdata,		/* a data or tree block */
+	Plog,		/* a log tail's header */
+	Ph0,		/* a primary arena header */
+	Psuper,		/* the primary superblock */
+	Ph1,		/* a backup arena header */
+	Npoint,
+};
+
+static char *pointname[Npoint] = {"a data or tree block", "a log header", "an arena header", "the superblock", "a backup arena header"};
+
+/*
+ * Points of the recorded log to fail at, each the first of its kind
+ * after the first commit: write numbers (from 1) in wpt, flush numbers
+ * in fpt.
+ */
+static void
+points(long *wpt, long *fpt, int nf)
+{
+	long i, w, f, first;
+	int k, sb;
+	Rec *r;
+
+	for(k = 0; k < Npoint; k++)
+		wpt[k] = 0;
+	/* the first commit mark is the state the workload started from */
+	first = -1;
+	for(i = 0, k = 0; i < nrec && first == -1; i++)
+		if(rec[i].type == 'M' && strncmp(rec[i].buf, "commit ", 7) == 0 && k++ == 1)
+			first = i;
+	w = f = 0;
+	sb = 0;
+	for(i = 0; i < nrec; i++){
+		r = &rec[i];
+		if(r->type == 'F'){
+			f++;
+			if(i > first && nf > 0 && fpt[0] == 0)
+				for(k = 0; k < nf; k++)
+					fpt[k] = f + k;
+			continue;
+		}
+		if(r->type != 'W')
+			continue;
+		w++;
+		if(i < first)
+			continue;
+		if(r->n == Loghdsz)
+			k = Plog;
+		else if(r->n != Blksz)
+			continue;
+		else if(r->off == 0){
+			k = Psuper;
+			sb = 1;
+		}else if(get16(r->buf) == Tarena)
+			k = sb ? Ph1 : Ph0;
+		else if(r->off == ((vlong)Minream/Blksz*Blksz) - Blksz)
+			continue;
+		else
+			k = Pdata;
+		if(wpt[k] == 0)
+			wpt[k] = w;
+	}
+}
+
+static char *kindname[] = {
+	[Seio] = "eio",
+	[Senospc] = "enospc",
+	[Sshort] = "short",
+	[Storn] = "torn",
+	[Sflush] = "flush",
+};
+
+/*
+ * The child: the workload on img with the shim failing as spec says.
+ * Exits 0 if the workload ran through, 3 if it failed and the volume
+ * went read-only, 4 if it failed otherwise.
+ */
+static void
+faultchild(Workload *w, char *img, char *spec, char *errpath)
+{
+	Mount *m;
+	int fd, r;
+
+	if((fd = open(errpath, O_WRONLY|O_CREAT|O_TRUNC, 0644)) == -1)
+		_exit(5);
+	dup2(fd, 2);
+	close(fd);
+	setvbuf(stderr, nil, _IONBF, 0);
+	if(shiminit(spec) == -1 || loadfs(img, 0, Cachesz) == -1)
+		_exit(5);
+	curimg = img;
+	memset(&model, 0, sizeof model);
+	lbl(&model, "main");
+	model.qgen = fs->qgen;
+	{
+		char *t = mantext(&model);
+		shimmark(t);
+		free(t);
+	}
+	if((m = getmount("main")) == nil)
+		_exit(5);
+	r = w->fn(m);
+	if(r == 0){
+		putmount(m);
+		closefs();
+		_exit(0);
+	}
+	fprintf(stderr, "workload failed: %s\n", errstr());
+	/* read-only now: a new file is refused, and so is a commit */
+	r = isrdonly() && wfile(m, lbl(&model, "main"), Maxfile-1, 0, 1, 9) == -1 && iserr(Erdonly)
+		&& fssync() == -1;
+	putmount(m);
+	closefs();
+	_exit(r ? 3 : 4);
+}
+
+static int
+grepfile(char *path, char *s)
+{
+	char *d;
+	long n;
+	int r;
+
+	if(readlog(path, &d, &n) == -1)
+		return 0;
+	d[n] = 0;
+	r = strstr(d, s) != nil;
+	free(d);
+	return r;
+}
+
+/*
+ * After the fault, the volume loads, checks clean, holds the last
+ * commit the workload saw complete (or the one it was making), and
+ * takes new files again.
+ */
+static int
+afterfault(char *img, char *log, char *why, int nwhy)
+{
+	char *d;
+	long n;
+	int i, last, in;
+	Mount *m;
+	Lbl *l;
+
+	if(readlog(log, &d, &n) == -1 || parselog(d, n) == -1){
+		snprintf(why, nwhy, "the child's log does not parse");
+		return 0;
+	}
+	last = in = -1;
+	for(i = 0; i < nmark; i++)
+		if(!marks[i].intent){
+			last = i;
+			in = -1;
+		}else
+			in = i;
+	if(loadfs(img, 0, Cachesz) == -1){
+		snprintf(why, nwhy, "load: %s", errstr());
+		goto bad;
+	}
+	if(fs->qgen == marks[last].qgen)
+		i = last;
+	else if(fs->qgen > marks[last].qgen && in != -1)
+		i = in;
+	else{
+		snprintf(why, nwhy, "commit %lld, the last synced was %lld", (long long)fs->qgen, (long long)marks[last].qgen);
+		goto bad1;
+	}
+	if(!manok(&marks[i], why, nwhy))
+		goto bad1;
+	free(report);
+	report = nil;
+	nreport = 0;
+	if(checkvol(collect, nil) == -1){
+		snprintf(why, nwhy, "check: %s", report);
+		goto bad1;
+	}
+	/* and it takes new files */
+	model = marks[i];
+	l = lbl(&model, "main");
+	if((m = getmount("main")) == nil || wfile(m, l, Maxfile-2, 0, 2, 7) == -1 || fssync() == -1){
+		snprintf(why, nwhy, "writing after the restart: %s", errstr());
+		putmount(m);
+		goto bad1;
+	}
+	putmount(m);
+	closefs();
+	if(loadfs(img, 1, Cachesz) == -1){
+		snprintf(why, nwhy, "second load: %s", errstr());
+		goto bad;
+	}
+	if(!manok(&model, why, nwhy))
+		goto bad1;
+	if(checkvol(collect, nil) == -1){
+		snprintf(why, nwhy, "second check: %s", report);
+		goto bad1;
+	}
+	closefs();
+	free(d);
+	free(marks);
+	marks = nil;
+	return 1;
+bad1:
+	closefs();
+bad:
+	free(d);
+	free(marks);
+	marks = nil;
+	return 0;
+}
+
+static void
+onefault(Workload *w, char *base, int kind, long at, char *where)
+{
+	char cmd[1024], spec[1024], why[512], *img, *log, *err;
+	int st, good, want;
+	pid_t pid;
+
+	img = estrdup(mkimg("fault.img", 0));
+	log = estrdup(mkimg("fault.log", 0));
+	err = estrdup(mkimg("fault.err", 0));
+	snprintf(cmd, sizeof cmd, "cp --sparse=always '%s' '%s'", base, img);
+	if(system(cmd) != 0)
+		exit(1);
+	snprintf(spec, sizeof spec, "log:%s,fail:%ld:%s", log, at, kindname[kind]);
+	fflush(stdout);
+	if((pid = fork()) == 0)
+		faultchild(w, img, spec, err);
+	waitpid(pid, &st, 0);
+	why[0] = 0;
+	good = 1;
+	want = kind == Sshort ? 0 : 3;
+	if(kind == Storn){
+		if(!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL){
+			snprintf(why, sizeof why, "the torn write did not kill the server (status %#x)", st);
+			good = 0;
+		}
+	}else if(!WIFEXITED(st) || WEXITSTATUS(st) != want){
+		snprintf(why, sizeof why, "the server exited %d, not %d: %s", WIFEXITED(st) ? WEXITSTATUS(st) : -1, want,
+			WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "it did not fail" : "it did not go read-only");
+		good = 0;
+	}else if(want == 3 && (!grepfile(err, "i/o error") || !grepfile(err, Erdonly)
+	|| !grepfile(err, kind == Senospc ? "No space left on device" : "Input/output error"))){
+		snprintf(why, sizeof why, "no clear message on stderr");
+		good = 0;
+	}else if(want == 0 && grepfile(err, Erdonly)){
+		snprintf(why, sizeof why, "a short write made the file system read-only");
+		good = 0;
+	}
+	if(good)
+		good = afterfault(img, log, why, sizeof why);
+	ok(good, "%s: %s at %s %ld (%s): %s; after a restart the last synced commit is there, checks clean, takes new files",
+		w->name, kindname[kind], kind == Sflush ? "flush" : "write", at, where,
+		kind == Sshort ? "retried, no error" : kind == Storn ? "killed" : "read-only with a message");
+	if(!good)
+		diag("%s", why);
+	free(img);
+	free(log);
+	free(err);
+}
+
+/* Record w once to find its points, then fail at each of them in every way. */
+static void
+faults(Workload *w)
+{
+	char *lg, *bs, *img, *d, where[64];
+	long wpt[Npoint], fpt[4];
+	long n;
+	int k, p;
+
+	lg = estrdup(mkimg("replay.log", 0));
+	bs = estrdup(mkimg("replay.base", 0));
+	img = estrdup(mkimg("work.img", Minream));
+	memset(fpt, 0, sizeof fpt);
+	if(record(w, img, bs, lg) == -1 || readlog(lg, &d, &n) == -1 || parselog(d, n) == -1){
+		ok(0, "%s: the workload runs", w->name);
+		return;
+	}
+	points(wpt, fpt, nelem(fpt));
+	free(marks);
+	marks = nil;
+	for(k = Seio; k < Nshimfail; k++){
+		if(k == Sflush){
+			for(p = 0; p < (int)nelem(fpt); p++){
+				snprintf(where, sizeof where, "flush %d of a commit", p+1);
+				onefault(w, bs, k, fpt[p], where);
+			}
+			continue;
+		}
+		for(p = 0; p < Npoint; p++)
+			if(wpt[p] > 0)
+				onefault(w, bs, k, wpt[p], pointname[p]);
+	}
+	free(d);
+	free(lg);
+	free(bs);
+	free(img);
+}
+
 int
 main(int argc, char **argv)
 {
 	char *log, *base, *img, *lg, *bs, *w;
-	int c, i, j, keep;
+	int c, i, j, keep, fault;
 
 	log = base = nil;
 	keep = 0;
-	while((c = getopt(argc, argv, "kg:l:b:")) != -1)
+	fault = 0;
+	while((c = getopt(argc, argv, "Fkg:l:b:")) != -1)
 		switch(c){
+		case 'F':
+			fault = 1;
+			break;
 		case 'k':
 			keep = 1;
 			break;
@@ -1048,7 +1371,7 @@ main(int argc, char **argv)
 			base = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: replay [-k] [-g gefs] [workload...] | [-k] [-g gefs] -l log -b base\n");
+			fprintf(stderr, "usage: replay [-kF] [-g gefs] [workload...] | [-k] [-g gefs] -l log -b base\n");
 			return 2;
 		}
 	/* crash images make the loader warn about every stale header */
@@ -1071,6 +1394,10 @@ main(int argc, char **argv)
 				break;
 		if(j == nelem(workloads)){
 			ok(0, "no workload %s", name);
+			continue;
+		}
+		if(fault){
+			faults(&workloads[j]);
 			continue;
 		}
 		lg = estrdup(mkimg("replay.log", 0));
