@@ -370,7 +370,11 @@ markdat(Fsck *f, vlong node, char *k, int nk, char *v, int nv)
 	if(nv != Ptrsz)
 		return;
 	bp = unpackbp(v);
-	snprintf(who, sizeof who, "node %llx key %s", (unsigned long long)node, keyfmt(kb, sizeof kb, k, nk));
+	if(nk == Offksz)
+		snprintf(who, sizeof who, "node %llx: file %llx offset %llx", (unsigned long long)node,
+			(unsigned long long)get64(k+1), (unsigned long long)get64(k+9));
+	else
+		snprintf(who, sizeof who, "node %llx key %s", (unsigned long long)node, keyfmt(kb, sizeof kb, k, nk));
 	usedas(f, bp.addr, Udata, blkhash(k, nk), who);
 	if(!bsetadd(&f->reach, bp.addr))
 		return;

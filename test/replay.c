@@ -5,6 +5,7 @@
  * replay [-k] [-g GEFS] [WORKLOAD...]	record each workload, then replay it
  * replay [-k] [-g GEFS] -l LOG -b BASE	replay a log the shim recorded
  * replay -F [WORKLOAD...]		fail the device under each workload
+ * replay -B [-g GEFS]			flip bytes in each kind of block
  *
  * -k keeps the logs and images.  With -F, every failure the shim
  * injects (EIO, ENOSPC, short and torn writes, a failed flush) hits
@@ -44,7 +45,7 @@
 
 enum {
 	Maxblk	= 64,		/* blocks of the largest file */
-	Maxfile	= 160,
+	Maxfile	= 420,
 	Maxlbl	= 6,
 	Batch	= 16,		/* data blocks per upsert */
 	Cachesz	= 8*MiB,
@@ -1344,6 +1345,176 @@ faults(Workload *w)
 	free(img);
 }
 
+/* --------------------------------------------------------- bit flips */
+
+enum {
+	Nflipfile	= 400,	/* enough one-block files for a pivot over leaves */
+};
+
+/* Does gefs -c fail on the image, naming addr (and want, if not nil)? */
+static int
+gefsfails(char *img, vlong addr, char *want, char *why, int nwhy)
+{
+	char cmd[1024], out[1024], a[32];
+	int st, named, wanted;
+	FILE *f;
+
+	snprintf(cmd, sizeof cmd, "'%s' -c -m 16 -f '%s' 2>&1", gefs, img);
+	if((f = popen(cmd, "r")) == nil)
+		return 0;
+	snprintf(a, sizeof a, "%llx", (unsigned long long)addr);
+	named = 0;
+	wanted = want == nil;
+	while(fgets(out, sizeof out, f) != nil){
+		named |= strstr(out, a) != nil;
+		wanted |= want != nil && strstr(out, want) != nil;
+	}
+	st = pclose(f);
+	if(!WIFEXITED(st) || WEXITSTATUS(st) != 1 || strncmp(out, "broken", 6) != 0 || !named || !wanted){
+		snprintf(why, nwhy, "gefs -c: status %d, last line '%.60s', %s block %s, %s '%s'",
+			WIFEXITED(st) ? WEXITSTATUS(st) : -1, out, named ? "names" : "does not name", a,
+			wanted ? "says" : "does not say", want != nil ? want : "");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Read every file of the model: each one exact, or refused with an
+ * error naming addr.  How many were refused, or -1 if one was served
+ * wrong or refused for another reason.
+ */
+static int
+readall(Man *m, vlong addr, char *why, int nwhy)
+{
+	char a[32], w[256];
+	Mount *mt;
+	int i, j, n;
+	Lbl *l;
+
+	snprintf(a, sizeof a, "%#llx", (unsigned long long)addr);
+	n = 0;
+	for(i = 0; i < m->nl; i++){
+		l = &m->l[i];
+		if((mt = getmount(l->name)) == nil){
+			if(!iserr(Ecorrupt) || strstr(errstr(), a) == nil){
+				snprintf(why, nwhy, "label %s: %s", l->name, errstr());
+				return -1;
+			}
+			n += l->nf;
+			continue;
+		}
+		epochstart();
+		for(j = 0; j < l->nf; j++){
+			w[0] = 0;
+			if(fileok(agetp((void**)&mt->root), &l->f[j], j, w, sizeof w))
+				continue;
+			if(strstr(w, Ecorrupt) == nil || strstr(w, a) == nil){
+				snprintf(why, nwhy, "label %s file %d: %s", l->name, 100+j, w);
+				epochend();
+				putmount(mt);
+				return -1;
+			}
+			n++;
+		}
+		epochend();
+		putmount(mt);
+	}
+	return n;
+}
+
+static void
+oneflip(char *img, char *what, vlong addr, int off, char *want, int loads, int minbad, int maxbad)
+{
+	char why[512];
+	int n, good;
+
+	why[0] = 0;
+	flip(img, addr + off);
+	good = gefsfails(img, addr, want, why, sizeof why);
+	if(good && loadfs(img, 1, Cachesz) == -1){
+		if(loads || !iserr(Ecorrupt)){
+			snprintf(why, sizeof why, "load: %s", errstr());
+			good = 0;
+		}
+	}else if(good){
+		if(!loads){
+			snprintf(why, sizeof why, "the volume loads with a corrupt %s", what);
+			good = 0;
+		}else if((n = readall(&model, addr, why, sizeof why)) < minbad || n > maxbad){
+			if(n >= 0)
+				snprintf(why, sizeof why, "%d files refused, want %d to %d", n, minbad, maxbad);
+			good = 0;
+		}
+		closefs();
+	}
+	flip(img, addr + off);
+	ok(good, "a flipped byte in a %s block %llx: gefs -c names it and fails; %s", what, (unsigned long long)addr,
+		loads ? "reads of what it holds fail naming it, every other file reads exact" : "the volume does not load");
+	if(!good)
+		diag("%s", why);
+	if(gefsfails(img, addr, nil, why, sizeof why))
+		ok(0, "flipped back: gefs -c passes again");
+}
+
+/* One flipped byte in a data, leaf, pivot and log block of a volume. */
+static void
+flips(void)
+{
+	char k[Keymax], buf[Kvmax], *img, why[256];
+	vlong dat, leaf, piv, log;
+	Mount *m;
+	Key key;
+	Kvp kv;
+	Blk *b;
+	Lbl *l;
+	int i;
+
+	img = estrdup(mkimg("flip.img", Minream));
+	if(ream(img) == -1 || loadfs(img, 0, Cachesz) == -1)
+		exit(1);
+	memset(&model, 0, sizeof model);
+	l = lbl(&model, "main");
+	m = getmount("main");
+	for(i = 0; i < Nflipfile; i++)
+		if(wfile(m, l, i, 0, 1, 1) == -1)
+			exit(1);
+	/* old shares main's leaves, not its root */
+	if(fssync() == -1 || snap("main", "old") == -1 || wfile(m, l, Nflipfile, 0, 1, 2) == -1 || fssync() == -1)
+		exit(1);
+	putmount(m);
+	closefs();
+
+	if(loadfs(img, 1, Cachesz) == -1)
+		exit(1);
+	m = getmount("main");
+	piv = m->root->bp.addr;
+	ok(m->root->ht >= 2, "main is a tree of height %d", m->root->ht);
+	b = getblk(m->root->bp, 0);
+	nodeent(b, b->nval/2, &kv);
+	leaf = unpackbp(kv.v).addr;
+	dropblk(b);
+	packdatkey(k, 100 + Nflipfile/2, 0);
+	key.k = k;
+	key.nk = Offksz;
+	if(btlookup(m->root, &key, &kv, buf, sizeof buf) != 1)
+		exit(1);
+	dat = unpackbp(kv.v).addr;
+	log = fs->arenas[0].loghd.addr;
+	putmount(m);
+	closefs();
+	ok(gefsfails(img, 0, nil, why, sizeof why) == 0, "the volume checks clean before");
+
+	snprintf(buf, sizeof buf, "file %x offset 0", 100 + Nflipfile/2);
+	/* the data block is main's and old's: one file in each */
+	oneflip(img, "data", dat, 5000, buf, 1, 2, 2);
+	/* a middle leaf holds entries of some files of main, maybe of old */
+	oneflip(img, "leaf", leaf, 100, nil, 1, 1, 2*Nflipfile);
+	/* main's root: every file of main, none of old */
+	oneflip(img, "pivot", piv, 100, nil, 1, Nflipfile+1, Nflipfile+1);
+	oneflip(img, "log", log, Loghdsz + 8, nil, 0, 0, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1353,8 +1524,11 @@ main(int argc, char **argv)
 	log = base = nil;
 	keep = 0;
 	fault = 0;
-	while((c = getopt(argc, argv, "Fkg:l:b:")) != -1)
+	while((c = getopt(argc, argv, "BFkg:l:b:")) != -1)
 		switch(c){
+		case 'B':
+			fault = 2;
+			break;
 		case 'F':
 			fault = 1;
 			break;
@@ -1379,6 +1553,11 @@ main(int argc, char **argv)
 		return 1;
 	rng = 0x9e3779b97f4a7c15ULL;
 	img = estrdup(mkimg("replay.img", Minream));
+	if(fault == 2){
+		flips();
+		rmtmp();
+		return done();
+	}
 	if(log != nil){
 		if(base == nil)
 			return 2;
