@@ -567,7 +567,7 @@ struct Upd {
 	Bptr	*dead;		/* data blocks released by applied messages (format §7.2) */
 	int	ndead;
 	int	maxdead;
-	int	deletes;	/* the batch holds delete-type messages */
+	int	deletes;	/* delete-type messages in the batch */
 };
 
 /* ------------------------------------------------------------------ check.c */

@@ -410,7 +410,11 @@ killblk(Tree *t, Bptr bp)
 	if(d->ins == nil){
 		if(fs->ndlist >= fs->dlcmax)
 			closelru();
-		if((b = newblk(&fs->snap, Tdlist, 0)) == nil)
+		/* without it the killed block would leak: the reserve is for this */
+		reserveenter();
+		b = newblk(&fs->snap, Tdlist, 0);
+		reserveleave();
+		if(b == nil)
 			return -1;
 		b->logp = d->hd;
 		d->ins = b;
@@ -1614,7 +1618,9 @@ snapdelete(char *name)
 
 	memset(&w, 0, sizeof w);
 	qlock(&fs->mutlk);
+	reserveenter();		/* it frees space: a full volume must allow it */
 	r = dellabel(name, &w);
+	reserveleave();
 	qunlock(&fs->mutlk);
 	runwork(&w, 1);
 	epochclean();
