@@ -6,6 +6,7 @@
  * replay [-k] [-g GEFS] -l LOG -b BASE	replay a log the shim recorded
  * replay -F [WORKLOAD...]		fail the device under each workload
  * replay -B [-g GEFS]			flip bytes in each kind of block
+ * replay -S				fill the volume
  *
  * -k keeps the logs and images.  With -F, every failure the shim
  * injects (EIO, ENOSPC, short and torn writes, a failed flush) hits
@@ -198,32 +199,38 @@ bad:
 
 /* ------------------------------------------------- files in the trees */
 
+/* Blocks [from, to) of file q; a batch that fails frees what it took. */
 static int
 putblocks(Tree *t, int q, int from, int to, int seed)
 {
 	char k[Batch][Offksz], v[Batch][Ptrsz];
+	Blk *b[Batch];
 	Msg msg[Batch];
-	Blk *b;
-	int i, j, n;
+	int i, j, n, r;
 
 	for(j = from; j < to; j += n){
 		n = MIN(Batch, to - j);
 		for(i = 0; i < n; i++){
-			if((b = allocblk(t, Tdat, q, 0)) == nil)
-				return -1;
+			if((b[i] = allocblk(t, Tdat, q, 0)) == nil)
+				break;
 			for(int x = 0; x < Blksz; x++)
-				b->buf[x] = pat(q, j+i, seed, x);
-			enqueue(b);
+				b[i]->buf[x] = pat(q, j+i, seed, x);
+			enqueue(b[i]);
 			msg[i].op = Oinsert;
 			msg[i].kv.k = k[i];
 			msg[i].kv.nk = Offksz;
 			packdatkey(k[i], q, (uvlong)(j+i)*Blksz);
 			msg[i].kv.v = v[i];
 			msg[i].kv.nv = Ptrsz;
-			packbp(v[i], &b->bp);
-			dropblk(b);
+			packbp(v[i], &b[i]->bp);
 		}
-		if(upsert(t, msg, n) == -1)
+		r = i == n ? upsert(t, msg, n) : -1;
+		while(--i >= 0){
+			if(r == -1)
+				freeblk(t, b[i]);
+			dropblk(b[i]);
+		}
+		if(r == -1)
 			return -1;
 	}
 	return 0;
@@ -1515,6 +1522,132 @@ flips(void)
 	oneflip(img, "log", log, Loghdsz + 8, nil, 0, 0, 0);
 }
 
+/* ------------------------------------------------------ a full volume */
+
+/* Fill main with 32-block files until the volume is full; the first file not written. */
+static int
+fill(Mount *m, Lbl *l, int from, int seed)
+{
+	int i;
+
+	for(i = from; i < Maxfile-2; i++)
+		if(wfile(m, l, i, 0, Batch, seed) == -1 || wfile(m, l, i, Batch, 2*Batch, seed) == -1)
+			return i;
+	return -1;
+}
+
+static int
+exactly(char *what)
+{
+	char why[512];
+	vlong leaks;
+	int bad;
+
+	why[0] = 0;
+	if(!manok(&model, why, sizeof why)){
+		diag("%s: %s", what, why);
+		return 0;
+	}
+	free(report);
+	report = nil;
+	nreport = 0;
+	bad = checkfs(collect, nil, &leaks);
+	if(bad != 0 || leaks != 0){
+		diag("%s: check: %s", what, report);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+room(Mount *m, Lbl *l, int i)
+{
+	return wfile(m, l, i, 0, 1, 5) == 0;
+}
+
+/*
+ * Fill the volume: writes fail with the upstream string and nothing
+ * else breaks; deleting files, then deleting a snapshot that held
+ * them, makes room again; the reserve switch (the console's reserve
+ * sets fs->usereserve) lets a full volume be cleaned up.
+ */
+static void
+full(void)
+{
+	char *img, e[Errmax];
+	int n, i, r;
+	Mount *m;
+	Lbl *l;
+
+	img = estrdup(mkimg("full.img", Minream));
+	if(ream(img) == -1 || loadfs(img, 0, Cachesz) == -1)
+		exit(1);
+	memset(&model, 0, sizeof model);
+	l = lbl(&model, "main");
+	m = getmount("main");
+
+	n = fill(m, l, 0, 1);
+	snprintf(e, sizeof e, "%s", errstr());
+	ok(n > 0 && strcmp(e, Efull) == 0, "the volume fills after %d files of 512 KiB: '%s'", n, e);
+	ok(!isrdonly(), "a full volume is not read-only");
+	r = fssync();
+	ok(r == 0, "a full volume commits%s%s", r ? ": " : "", r ? errstr() : "");
+	settle();
+	ok(exactly("full"), "a full volume holds every file it took and checks clean");
+	/* the commit gave back what copy-on-write replaced: fill that too */
+	n = fill(m, l, n, 1);
+	ok(n > 0 && iserr(Efull) && fssync() == 0, "full again after the commit, and it commits");
+
+	for(i = 0; i < n; i += 2)
+		if(rmfile(m, l, i) == -1)
+			break;
+	ok(i >= n, "files can be removed from a full volume%s%s", i < n ? ": " : "", i < n ? errstr() : "");
+	ok(fssync() == 0, "and the removal committed");
+	settle();
+	ok(room(m, l, n), "removing files makes room");
+	ok(exactly("after removal"), "everything is there and checks clean");
+
+	/* a snapshot holds files that are then removed: the space stays taken */
+	for(i = 0; i < Maxfile-2; i++)
+		if(l->f[i].live && rmfile(m, l, i) == -1)
+			break;
+	ok(fssync() == 0 && wfile(m, l, 0, 0, 2*Batch, 2) == 0 && wfile(m, l, 1, 0, 2*Batch, 2) == 0
+		&& snap("main", "keep") == 0, "a snapshot");
+	ok(rmfile(m, l, 0) == 0 && rmfile(m, l, 1) == 0 && fssync() == 0, "its files removed from main");
+	settle();
+	n = fill(m, l, 2, 3);
+	ok(n > 0 && iserr(Efull), "full again: %s", errstr());
+	ok(fssync() == 0, "committed");
+	settle();
+	n = fill(m, l, n, 3);
+	ok(n > 0 && iserr(Efull), "full after the commit: %s", errstr());
+	ok(unsnap("keep") == 0 && fssync() == 0, "the snapshot deleted and committed");
+	settle();
+	ok(room(m, l, n), "deleting the snapshot makes room");
+	ok(exactly("after the snapshot"), "everything is there and checks clean");
+
+	n = fill(m, l, n+1, 4);
+	ok(n > 0 && iserr(Efull), "full a third time: %s", errstr());
+	for(r = 0, i = 0; i < n && r == 0; i++)
+		if(l->f[i].live)
+			r = rmfile(m, l, i) == -1 && iserr(Efull);
+	ok(!r, "files can be removed without opening the reserve");
+	asetl(&fs->usereserve, 1);
+	ok(room(m, l, n), "with the reserve open, the administrator can write");
+	for(i = 0; i < n; i++)
+		if(l->f[i].live && rmfile(m, l, i) == -1)
+			break;
+	ok(i >= n && fssync() == 0, "and remove every file and commit");
+	asetl(&fs->usereserve, 0);
+	settle();
+	ok(room(m, l, n+1) && fssync() == 0, "room again with the reserve kept");
+	ok(exactly("cleaned up"), "everything is there and checks clean");
+	putmount(m);
+	closefs();
+	ok(loadfs(img, 1, Cachesz) == 0 && exactly("reloaded"), "after a restart too");
+	closefs();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1524,8 +1657,11 @@ main(int argc, char **argv)
 	log = base = nil;
 	keep = 0;
 	fault = 0;
-	while((c = getopt(argc, argv, "BFkg:l:b:")) != -1)
+	while((c = getopt(argc, argv, "SBFkg:l:b:")) != -1)
 		switch(c){
+		case 'S':
+			fault = 3;
+			break;
 		case 'B':
 			fault = 2;
 			break;
@@ -1553,6 +1689,11 @@ main(int argc, char **argv)
 		return 1;
 	rng = 0x9e3779b97f4a7c15ULL;
 	img = estrdup(mkimg("replay.img", Minream));
+	if(fault == 3){
+		full();
+		rmtmp();
+		return done();
+	}
 	if(fault == 2){
 		flips();
 		rmtmp();
