@@ -1042,8 +1042,10 @@ replaylog(char *name, char *log, char *base, char *img)
 	free(d);
 	free(marks);
 	marks = nil;
+	for(k = 0, sec = 0; k < nmark; k++)
+		sec += !marks[k].intent;
 	ok(good, "%s: %ld writes, %ld flushes, %d commits: %ld crash states load, check clean (gefs -c on %ld) and hold the last synced commit or a later one",
-		name, nw, nrec - nw - nmark, nmark, nstate, ncheck);
+		name, nw, nrec - nw - nmark, sec - 1, nstate, ncheck);
 	if(nbad > 0)
 		diag("%s: %ld bad states", name, nbad);
 	ncheck = 0;
@@ -1329,7 +1331,7 @@ faults(Workload *w)
 	memset(fpt, 0, sizeof fpt);
 	if(record(w, img, bs, lg) == -1 || readlog(lg, &d, &n) == -1 || parselog(d, n) == -1){
 		ok(0, "%s: the workload runs", w->name);
-		return;
+		exit(1);
 	}
 	points(wpt, fpt, nelem(fpt));
 	free(marks);
@@ -1520,6 +1522,7 @@ flips(void)
 	/* main's root: every file of main, none of old */
 	oneflip(img, "pivot", piv, 100, nil, 1, Nflipfile+1, Nflipfile+1);
 	oneflip(img, "log", log, Loghdsz + 8, nil, 0, 0, 0);
+	free(img);
 }
 
 /* ------------------------------------------------------ a full volume */
@@ -1646,6 +1649,22 @@ full(void)
 	closefs();
 	ok(loadfs(img, 1, Cachesz) == 0 && exactly("reloaded"), "after a restart too");
 	closefs();
+	free(img);
+}
+
+static int
+finish(char *img, int keep)
+{
+	if(keep)
+		diag("the logs and images are in %s", tmpdir);
+	else
+		rmtmp();
+	free(img);
+	free(report);
+	free(rec);
+	free(undo);
+	free(marks);
+	return done();
 }
 
 int
@@ -1691,21 +1710,17 @@ main(int argc, char **argv)
 	img = estrdup(mkimg("replay.img", Minream));
 	if(fault == 3){
 		full();
-		rmtmp();
-		return done();
+		return finish(img, 0);
 	}
 	if(fault == 2){
 		flips();
-		rmtmp();
-		return done();
+		return finish(img, 0);
 	}
 	if(log != nil){
 		if(base == nil)
 			return 2;
 		replaylog(log, log, base, img);
-		if(!keep)
-			rmtmp();
-		return done();
+		return finish(img, keep);
 	}
 	for(i = optind; i < argc || (optind == argc && i < optind + (int)nelem(workloads)); i++){
 		char *name = optind == argc ? workloads[i-optind].name : argv[i];
@@ -1731,9 +1746,5 @@ main(int argc, char **argv)
 		free(bs);
 		free(w);
 	}
-	if(keep)
-		diag("the logs and images are in %s", tmpdir);
-	else
-		rmtmp();
-	return done();
+	return finish(img, keep);
 }
