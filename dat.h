@@ -566,7 +566,7 @@ struct Upd {
 	Bptr	*dead;		/* data blocks released by applied messages (format §7.2) */
 	int	ndead;
 	int	maxdead;
-	int	deletes;	/* the batch holds delete-type messages */
+	int	deletes;	/* delete-type messages in the batch */
 };
 
 /* ------------------------------------------------------------------ check.c */
@@ -775,6 +775,7 @@ enum {
 	Lblk,		/* a resident block: queue its free, drop the limbo ref */
 	Lbptr,		/* a bare pointer: the same, without a buffer */
 	Lpend,		/* a bare pointer whose free is already logged */
+	Lblkpend,	/* a resident block whose free is already logged */
 	Lfn,		/* memory: call fn(arg) */
 };
 
@@ -1114,3 +1115,30 @@ struct Listener {
 	pthread_t tid;
 };
 
+
+
+/* ------------------------------------------------------- the disk shim */
+
+typedef struct Shim	Shim;
+
+#define Shimmagic	"gefs shim log 1\n"
+
+/* Failures the shim injects (shim.c, gefs(4)). */
+enum {
+	Seio	= 1,
+	Senospc,
+	Sshort,
+	Storn,
+	Sflush,
+	Nshimfail,
+};
+
+struct Shim {
+	int	on;
+	QLock	lk;		/* counts, the log, and the order of device writes */
+	int	logfd;		/* 0: no log */
+	long	nwrite;
+	long	nflush;
+	long	failat;		/* the write (or flush) that fails; 0: none */
+	int	fail;
+};
