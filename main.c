@@ -17,14 +17,6 @@ usage(void)
 	exit(2);
 }
 
-/* What this build cannot do yet says so, and fails. */
-static void
-notyet(char *what)
-{
-	fprintf(stderr, "%s: %s is not implemented in this build\n", argv0, what);
-	exit(1);
-}
-
 static void
 errline(void *arg, char *line)
 {

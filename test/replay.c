@@ -1040,10 +1040,10 @@ replaylog(char *name, char *log, char *base, char *img)
 	close(ifd);
 	free(widx);
 	free(d);
-	free(marks);
-	marks = nil;
 	for(k = 0, sec = 0; k < nmark; k++)
 		sec += !marks[k].intent;
+	free(marks);
+	marks = nil;
 	ok(good, "%s: %ld writes, %ld flushes, %d commits: %ld crash states load, check clean (gefs -c on %ld) and hold the last synced commit or a later one",
 		name, nw, nrec - nw - nmark, sec - 1, nstate, ncheck);
 	if(nbad > 0)
