@@ -77,6 +77,7 @@ LIBSRC	= \
 	srv.c \
 	cache.c \
 	blk.c \
+	shim.c \
 	snap.c \
 	load.c \
 	ream.c \
@@ -100,6 +101,7 @@ UNITS	= \
 	corrupt \
 	tree \
 	crash \
+	replay \
 	epoch \
 	cache \
 	dlist \

@@ -86,7 +86,10 @@ devwrite(vlong off, char *buf, int len)
 		return -1;
 	}
 	for(o = 0; o < len; o += n){
-		n = pwrite(fs->fd, buf+o, len-o, off+o);
+		if(shimon())
+			n = shimpwrite(fs->fd, buf+o, len-o, off+o);
+		else
+			n = pwrite(fs->fd, buf+o, len-o, off+o);
 		if(n <= 0){
 			if(n < 0 && errno == EINTR){
 				n = 0;
@@ -107,11 +110,15 @@ devsync(void)
 {
 	int r;
 
+	if(shimon())
+		r = shimflush(fs->fd);
+	else{
 #ifdef __APPLE__
-	r = fsync(fs->fd);
+		r = fsync(fs->fd);
 #else
-	r = fdatasync(fs->fd);
+		r = fdatasync(fs->fd);
 #endif
+	}
 	if(r == -1){
 		werrstr("%s: sync %s: %s", Eio, fs->dev, strerror(errno));
 		broke("%s", errstr());
@@ -1315,6 +1322,32 @@ enqueue(Blk *b)
 }
 
 /*
+ * Log now the free of a block no commit has seen (born after the last
+ * one), so that it lands before the next commit's barrier: were it
+ * logged when the block is released, after readers are done with it,
+ * a crash after that commit would find the block allocated and named
+ * by nothing, a leak.  The block stays pending, not reusable, until it
+ * is released quietly.  -1 leaves everything as it was.
+ */
+static int
+prefree(vlong addr)
+{
+	Arena *a;
+	int r;
+
+	if((a = getarena(addr)) == nil)
+		return -1;
+	qlock(&a->lk);
+	r = -1;
+	if(!inset(a->free, addr) && !inset(a->pend, addr) && logappend(a, LogFree, addr, Blksz) == 0){
+		setadd(&a->pend, &a->npend, addr, Blksz);
+		r = 0;
+	}
+	qunlock(&a->lk);
+	return r;
+}
+
+/*
  * t stops referencing bp (format §8.8, runtime §4.4).  The snap tree's
  * blocks wait for the next durable commit; blocks born in t's current
  * generation are freed after an epoch; older ones born after t forked
@@ -1329,7 +1362,9 @@ release(Tree *t, Bptr bp, Blk *b)
 		return;
 	}
 	if(t == nil || bp.gen == t->memgen){
-		if(b != nil)
+		if(prefree(bp.addr) == 0)
+			retirelogged(b, bp);
+		else if(b != nil)
 			retireblk(b);
 		else
 			retirebp(bp);

@@ -776,6 +776,7 @@ enum {
 	Lblk,		/* a resident block: queue its free, drop the limbo ref */
 	Lbptr,		/* a bare pointer: the same, without a buffer */
 	Lpend,		/* a bare pointer whose free is already logged */
+	Lblkpend,	/* a resident block whose free is already logged */
 	Lfn,		/* memory: call fn(arg) */
 };
 
@@ -1115,3 +1116,28 @@ struct Listener {
 	pthread_t tid;
 };
 
+/* ------------------------------------------------------- the disk shim */
+
+typedef struct Shim	Shim;
+
+#define Shimmagic	"gefs shim log 1\n"
+
+/* Failures the shim injects (shim.c, gefs(4)). */
+enum {
+	Seio	= 1,
+	Senospc,
+	Sshort,
+	Storn,
+	Sflush,
+	Nshimfail,
+};
+
+struct Shim {
+	int	on;
+	QLock	lk;		/* counts, the log, and the order of device writes */
+	int	logfd;		/* 0: no log */
+	long	nwrite;
+	long	nflush;
+	long	failat;		/* the write (or flush) that fails; 0: none */
+	int	fail;
+};

@@ -196,6 +196,7 @@ void	epochflush(void);
 void	retireblk(Blk*);
 void	retirebp(Bptr);
 void	retirepend(Bptr);
+void	retirelogged(Blk*, Bptr);
 void	retirefn(void (*)(void*), void*);
 void	deferfree(Bptr);
 void	releasedeferred(Bvec*);
@@ -323,6 +324,13 @@ int	checktree(Tree*, void (*out)(void*, char*), void*);
 int	checkfs(void (*out)(void*, char*), void*, vlong *leaked);
 
 /*
+ * check.c: checkvol is the console's check and gefs -c: checkfs, every
+ * problem on out, then one verdict line, "ok" or "broken: ...";
+ * 0 if ok, else -1 with errstr Echeck and the counts.
+ */
+int	checkvol(Linefn *out, void *arg);
+
+/*
  * fuzz.c: fuzzrun runs the fuzzer on f->t, 0 if tree and model always
  * agreed; fuzzmain is gefs -z SEED[,STEPS[,READERS]] on dev (nil: a
  * scratch image), reporting on stderr.
@@ -345,3 +353,17 @@ void	fsstart(Srvconf*);
 void	fsstop(void);
 int	newconn(int rfd, int wfd, int net, int trusted, char *peername, char *addr);
 void	hangupall(void);
+
+/*
+ * shim.c: the disk shim (gefs(4)), off unless shiminit is given a spec
+ * (gefs takes it from $GEFS_SHIM).  devwrite and devsync go through
+ * shimpwrite and shimflush while shimon(); shimmark writes a text into
+ * the log for the replay tool; shimcount says how many writes and
+ * flushes went through.
+ */
+int	shiminit(char*);
+int	shimon(void);
+int	shimpwrite(int, char*, int, vlong);
+int	shimflush(int);
+void	shimmark(char*);
+void	shimcount(long*, long*);

@@ -195,6 +195,23 @@ retirepend(Bptr bp)
 	push(l);
 }
 
+/* The same, for a block that may be resident (b, or nil). */
+void
+retirelogged(Blk *b, Bptr bp)
+{
+	Limbo *l;
+
+	if(b == nil){
+		retirepend(bp);
+		return;
+	}
+	setflag(b, Blimbo);
+	l = emalloc(sizeof *l);
+	l->kind = Lblkpend;
+	l->b = holdblk(b);
+	push(l);
+}
+
 void
 retirefn(void (*fn)(void*), void *arg)
 {
@@ -218,10 +235,11 @@ reclaim(Limbo *l)
 		n = l->next;
 		switch(l->kind){
 		case Lblk:
+		case Lblkpend:
 			b = l->b;
 			clrflag(b, Blimbo|Bdirty);
 			setflag(b, Bfreed);
-			qfree(b->bp.addr, 0);
+			qfree(b->bp.addr, l->kind == Lblkpend);
 			dropblk(b);
 			break;
 		case Lbptr:
