@@ -548,7 +548,7 @@ static Concmd cmds[] = {
 	{"help",	nil,	0, 0,	"help",		cmdhelp},
 	{"permit",	nil,	1, 1,	"permit on|off",	cmdpermit},
 	{"reserve",	nil,	0, 1,	"reserve [on|off]",	cmdreserve},
-	{"snap",	nil,	1, Maxfield, "snap -[mdl] [old [new]]", cmdsnap},
+	{"snap",	nil,	0, Maxfield, "snap -[mdl] [old [new]]", cmdsnap},
 	{"sync",	nil,	0, 0,	"sync",		cmdsync},
 	{"users",	nil,	0, 1,	"users",	cmdusers},
 	{"set",		nil,	2, 3,	"set [snap] key value",	cmdset},
@@ -685,6 +685,8 @@ consproc(void *arg)
 		cmdend();
 	}
 	free(line);
+	/* the client sees the end now; the descriptor is closed when the thread is joined */
+	shutdown(c->fd, SHUT_RDWR);
 	qlock(&cons.lk);
 	c->done = 1;
 	rwakeupall(&cons.idle);
