@@ -833,7 +833,7 @@ struct Gefs {
 	int	narena;
 	Lock	rrlk;
 	uvlong	rrctr;		/* allocation attempts (format §9.2) */
-	int	usereserve;
+	s32int	usereserve;	/* atomic: the console's reserve changes it */
 
 	/* the committed state and the counters the next commit writes */
 	Tree	snap;
@@ -947,6 +947,7 @@ enum {
 	Cunix	= 1,	/* peer credentials */
 	Ctcp,		/* nothing: only with -A */
 	Cstdio,		/* whoever started us: trusted like the owner */
+	Ccons,		/* the console socket NAME.cmd: not 9P (cons.c) */
 };
 
 /* What main hands the server: the flags of runtime §9.1 and §12. */
@@ -956,7 +957,7 @@ struct Srvconf {
 	int	naddr;
 	int	stdio;			/* -s */
 	int	noauth;			/* -A */
-	int	permissive;		/* -S */
+	s32int	permissive;		/* -S; atomic: the console's permit changes it */
 	int	rdonly;			/* -R */
 };
 
@@ -1040,6 +1041,8 @@ struct Fid {
 	uvlong	dirnext;	/* the offset the next directory read must ask for */
 	uchar	*pend;		/* a stat record that did not fit the last read */
 	int	npend;
+	char	*text;		/* /adm/status: what the read at offset 0 made */
+	long	ntext;
 };
 
 /* Request states, for Tflush. */
@@ -1115,8 +1118,6 @@ struct Listener {
 	pthread_t tid;
 };
 
-
-
 /* ------------------------------------------------------- the disk shim */
 
 typedef struct Shim	Shim;
@@ -1141,4 +1142,40 @@ struct Shim {
 	long	nflush;
 	long	failat;		/* the write (or flush) that fails; 0: none */
 	int	fail;
+};
+
+/* ------------------------------------------ cons.c: administration */
+
+typedef struct Console	Console;
+typedef struct Concmd	Concmd;
+
+enum {
+	Conslinemax	= 1024,		/* a console command line */
+	Ctlmax		= 256,		/* an /adm/ctl write is shorter (format §17.11) */
+	Maxcons		= 16,		/* console clients at once */
+	Maxfield	= 16,		/* fields of a command */
+	Consgrace	= 10,		/* seconds a stopping server waits for commands */
+};
+
+/* A client of the console socket, served by its own thread. */
+struct Console {
+	Console	*next;		/* under the console lock */
+	int	fd;
+	int	done;		/* its thread has finished: join it */
+	pthread_t tid;
+	char	buf[Conslinemax];	/* input not yet taken as a command */
+	int	nbuf;
+};
+
+/*
+ * A console command (runtime §5.2): name, then sub (if not nil) as the
+ * second field, then between min and max more fields.
+ */
+struct Concmd {
+	char	*name;
+	char	*sub;
+	int	min;
+	int	max;
+	char	*usage;
+	void	(*fn)(Console*, int, char**);
 };

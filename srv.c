@@ -78,6 +78,23 @@ peeruid(int fd, uid_t *uid)
 #endif
 }
 
+/* A console client must be root or our owner (the socket is 0600 as well). */
+static void
+conslisten(Listener *l, int fd)
+{
+	uid_t uid;
+
+	if(peeruid(fd, &uid) == -1 || (uid != 0 && uid != geteuid())){
+		warn("%s: console refused to a stranger", l->addr);
+		close(fd);
+		return;
+	}
+	if(consconn(fd) == -1){
+		warn("%s: refused: %s", l->addr, errstr());
+		close(fd);
+	}
+}
+
 static void
 listenproc(void *arg)
 {
@@ -107,6 +124,10 @@ listenproc(void *arg)
 				continue;
 			}
 			break;
+		}
+		if(l->net == Ccons){
+			conslisten(l, fd);
+			continue;
 		}
 		name = nil;
 		trusted = 0;
@@ -323,6 +344,11 @@ announce(Srvconf *cf)
 	if((fd = unixsock(path, 0666)) == -1)
 		return -1;
 	mklistener(fd, Cunix, path, path);
+	/* the console (runtime §5.1) */
+	snprintf(path, sizeof path, "%s/%s.cmd", dir, cf->name != nil ? cf->name : "gefs");
+	if((fd = unixsock(path, 0600)) == -1)
+		return -1;
+	mklistener(fd, Ccons, path, path);
 	for(i = 0; i < cf->naddr; i++){
 		parseaddr(cf->addr[i], &a);
 		if(a.net == Nunix){
@@ -394,6 +420,7 @@ serve(Srvconf *cf)
 		return 1;
 	}
 	fsstart(cf);
+	consstart(cf);
 	for(l = listeners; l != nil; l = l->next)
 		if(launch(listenproc, l, "announce", &l->tid) == -1)
 			sysfatal("%s", errstr());
@@ -411,6 +438,7 @@ serve(Srvconf *cf)
 	dprint(1, "signal %d: ending", sig);
 
 	unannounce();
+	consquiesce();
 	hangupall();
 	fsstop();
 	if(!cf->rdonly)
@@ -420,5 +448,6 @@ serve(Srvconf *cf)
 		warn("final sync: %s", errstr());
 		st = 1;
 	}
+	consstop();
 	return st;
 }

@@ -11,6 +11,7 @@ if [ "$O" = o ]; then BIN=$top; else BIN=$top/$O; fi
 GEFS=$BIN/gefs
 NINEP=$BIN/9p
 NINEPFUSE=$BIN/9pfuse
+GEFSCONS=$BIN/gefscons
 tapn=0
 tapfail=0
 
@@ -125,6 +126,37 @@ stopgefs() {
 		sleep 0.05
 	done
 	wait $GEFSPID
+}
+
+# ------------------------------------------------- the console (cons.c tests)
+#   con ARGS...		gefscons ARGS on the served volume: output in $out
+#			(standard error included), status in $rc
+#   holdmount ANAME	keep ANAME attached (as glenda) until releasemount:
+#			a 9p write blocked on a FIFO holds its fid
+con() {
+	out=$("$GEFSCONS" "$@" 2>&1)
+	rc=$?
+}
+
+holdmount() {
+	rm -f "$T/hold.fifo"
+	mkfifo "$T/hold.fifo"
+	"$NINEP" -u glenda -A "$1" write .hold.$$ <"$T/hold.fifo" &
+	HOLDPID=$!
+	exec 9>"$T/hold.fifo"
+	cleanups="${cleanups:-}kill $HOLDPID 2>/dev/null; "
+	# attached once the file it writes exists
+	i=0
+	until "$NINEP" -u glenda -A "$1" stat .hold.$$ >/dev/null 2>&1; do
+		i=$((i+1))
+		[ $i -gt 600 ] && return 1
+		sleep 0.05
+	done
+}
+
+releasemount() {
+	exec 9>&-
+	wait $HOLDPID
 }
 
 subtap() {
