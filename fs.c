@@ -2811,7 +2811,8 @@ fsstart(Srvconf *conf)
 void
 fsstop(void)
 {
-	int i;
+	Dent *d;
+	int i, n;
 
 	chclose(srv.wrchan);
 	pthread_join(srv.mutator, nil);
@@ -2819,4 +2820,17 @@ fsstop(void)
 		chclose(srv.rdchan[i]);
 		pthread_join(srv.reader[i], nil);
 	}
+	/* with every connection gone, nothing may hold a file */
+	qlock(&srv.connlk);
+	n = 0;
+	if(srv.nconn == 0)
+		for(i = 0; i < Ndenthash; i++){
+			qlock(dentlock(i));
+			for(d = srv.dents[i]; d != nil; d = d->next)
+				n++;
+			qunlock(dentlock(i));
+		}
+	qunlock(&srv.connlk);
+	if(n > 0)
+		warn("%d files still held after every connection ended", n);
 }

@@ -78,4 +78,5 @@ is "$?" 0 "-R: sync succeeds, with nothing to write"
 stopgefs
 is "$?" 0 "-R: exit 0"
 is "$(sha256sum <"$T/img")" "$sum" "-R: the image is unchanged"
+check "every file was let go" sh -c "! grep 'still held' '$T/gefs.log'"
 done_testing
