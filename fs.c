@@ -943,14 +943,13 @@ fsattach(Req *q, Fcall *r)
 	if(*aname == 0)
 		aname = "main";
 	isdump = strcmp(aname, "dump") == 0;
+	/* who may claim the name first: that says nothing about who exists */
+	if(authorize(q->c, t->uname) == -1)
+		return -1;
 	u = getusers();
 	if(srv.conf->permissive && strcmp(aname, "adm") == 0)
 		uid = u->adm;
 	else if(name2uid(u, t->uname, &uid) == -1){
-		putusers(u);
-		return -1;
-	}
-	if(authorize(q->c, t->uname) == -1){
 		putusers(u);
 		return -1;
 	}
@@ -1216,6 +1215,8 @@ fsopen(Req *q, Fcall *r)
 		goto out;
 	}
 	if(fidaccess(f, &e->d, bits) == -1)
+		goto out;
+	if((bits & DMWRITE) && writable(f->mnt) == -1)
 		goto out;
 	if((e->d.mode & DMEXCL) && d->nopen > 0){
 		werrstr("%s", Elocked);
