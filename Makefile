@@ -71,12 +71,14 @@ LIBSRC	= \
 	check.c \
 	fuzz.c \
 	user.c \
+	cons.c \
 	fcall.c \
 	cmd/client.c \
 	fs.c \
 	srv.c \
 	cache.c \
 	blk.c \
+	shim.c \
 	snap.c \
 	load.c \
 	ream.c \
@@ -84,6 +86,7 @@ LIBSRC	= \
 
 GEFSSRC	= main.c
 9PSRC	= cmd/9p.c
+CONSSRC	= cmd/gefscons.c
 FUSESRC	= cmd/9pfuse.c
 
 # C unit tests: test/NAME.c builds $(O)/test/NAME, run by test/NAME.t.
@@ -100,6 +103,7 @@ UNITS	= \
 	corrupt \
 	tree \
 	crash \
+	replay \
 	epoch \
 	cache \
 	dlist \
@@ -114,6 +118,11 @@ UNITS	= \
 	perm \
 	session
 
+# C programs the shell tests run, built like the unit tests: test/NAME.c
+# builds $(O)/test/NAME, which is not a TAP test itself.
+TOOLS	= \
+	fsx
+
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.
 FUZZCC	= clang
@@ -127,6 +136,7 @@ obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 PROGS	= \
 	$(if $(wildcard main.c),$(BIN)/gefs) \
 	$(if $(wildcard cmd/9p.c),$(BIN)/9p) \
+	$(if $(wildcard cmd/gefscons.c),$(BIN)/gefscons) \
 	$(if $(wildcard cmd/9pfuse.c),$(BIN)/9pfuse)
 
 # libfuse3, for 9pfuse only.
@@ -135,7 +145,7 @@ FUSELIBS = $(shell pkg-config --libs fuse3)
 
 all: $(PROGS) units
 
-units: $(foreach u,$(UNITS),$(O)/test/$(u))
+units: $(foreach u,$(UNITS) $(TOOLS),$(O)/test/$(u))
 
 fuzz: $(foreach f,$(FUZZ),$(O)/test/$(f))
 
@@ -156,6 +166,9 @@ $(BIN)/gefs: $(call obj,$(GEFSSRC)) $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BIN)/9p: $(call obj,$(9PSRC)) $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BIN)/gefscons: $(call obj,$(CONSSRC)) $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/cmd/9pfuse.o: CFLAGS += $(FUSECFLAGS)
@@ -200,7 +213,7 @@ install: all
 	done
 
 clean:
-	rm -rf o o.* gefs 9p 9pfuse
+	rm -rf o o.* gefs 9p 9pfuse gefscons
 
 .PHONY: all units fuzz test install clean bench bench-engine
 .SECONDARY:

@@ -86,7 +86,10 @@ devwrite(vlong off, char *buf, int len)
 		return -1;
 	}
 	for(o = 0; o < len; o += n){
-		n = pwrite(fs->fd, buf+o, len-o, off+o);
+		if(shimon())
+			n = shimpwrite(fs->fd, buf+o, len-o, off+o);
+		else
+			n = pwrite(fs->fd, buf+o, len-o, off+o);
 		if(n <= 0){
 			if(n < 0 && errno == EINTR){
 				n = 0;
@@ -107,11 +110,15 @@ devsync(void)
 {
 	int r;
 
+	if(shimon())
+		r = shimflush(fs->fd);
+	else{
 #ifdef __APPLE__
-	r = fsync(fs->fd);
+		r = fsync(fs->fd);
 #else
-	r = fdatasync(fs->fd);
+		r = fdatasync(fs->fd);
 #endif
+	}
 	if(r == -1){
 		werrstr("%s: sync %s: %s", Eio, fs->dev, strerror(errno));
 		broke("%s", errstr());
@@ -511,6 +518,26 @@ blkisfree(vlong addr)
 }
 
 /*
+ * The reserve (format §9.6) is for what frees space: a thread inside
+ * reserveenter may use it (sync, and batches of deletions), so that a
+ * full volume can still commit and be cleaned up without the console's
+ * reserve switch (fs->usereserve), which opens it to everyone.
+ */
+static _Thread_local int inreserve;
+
+void
+reserveenter(void)
+{
+	inreserve++;
+}
+
+void
+reserveleave(void)
+{
+	inreserve--;
+}
+
+/*
  * One block from a: the lowest free block for sequential allocations,
  * else the highest (format §9.3).  Ordinary allocations leave the
  * reserve alone (format §9.6).  Under a->lk.
@@ -521,7 +548,7 @@ arenaalloc(Arena *a, int seq)
 	Fnode *f;
 	vlong addr;
 
-	if(a->free == nil || (!fs->usereserve && a->size - a->used <= a->reserve)){
+	if(a->free == nil || (!agetl(&fs->usereserve) && !inreserve && a->size - a->used <= a->reserve)){
 		werrstr("%s", Efull);
 		return -1;
 	}
@@ -1315,6 +1342,32 @@ enqueue(Blk *b)
 }
 
 /*
+ * Log now the free of a block no commit has seen (born after the last
+ * one), so that it lands before the next commit's barrier: were it
+ * logged when the block is released, after readers are done with it,
+ * a crash after that commit would find the block allocated and named
+ * by nothing, a leak.  The block stays pending, not reusable, until it
+ * is released quietly.  -1 leaves everything as it was.
+ */
+static int
+prefree(vlong addr)
+{
+	Arena *a;
+	int r;
+
+	if((a = getarena(addr)) == nil)
+		return -1;
+	qlock(&a->lk);
+	r = -1;
+	if(!inset(a->free, addr) && !inset(a->pend, addr) && logappend(a, LogFree, addr, Blksz) == 0){
+		setadd(&a->pend, &a->npend, addr, Blksz);
+		r = 0;
+	}
+	qunlock(&a->lk);
+	return r;
+}
+
+/*
  * t stops referencing bp (format §8.8, runtime §4.4).  The snap tree's
  * blocks wait for the next durable commit; blocks born in t's current
  * generation are freed after an epoch; older ones born after t forked
@@ -1329,7 +1382,9 @@ release(Tree *t, Bptr bp, Blk *b)
 		return;
 	}
 	if(t == nil || bp.gen == t->memgen){
-		if(b != nil)
+		if(prefree(bp.addr) == 0)
+			retirelogged(b, bp);
+		else if(b != nil)
 			retireblk(b);
 		else
 			retirebp(bp);
@@ -1631,6 +1686,7 @@ dosync(int compress)
 	ap = emalloc(fs->narena*sizeof(Bptr));
 	memset(&dl, 0, sizeof dl);
 	qlock(&fs->mutlk);
+	reserveenter();
 	if(updatemounts() == -1)
 		goto fail0;
 	if(dlsync() == -1)
@@ -1687,6 +1743,7 @@ dosync(int compress)
 	lock(&fs->dirtylk);
 	fs->dirty = 0;
 	unlock(&fs->dirtylk);
+	reserveleave();
 	qunlock(&fs->mutlk);
 
 	if(qfence() == -1
@@ -1705,6 +1762,7 @@ dosync(int compress)
 	epochclean();
 	return 0;
 fail0:
+	reserveleave();
 	qunlock(&fs->mutlk);
 fail:
 	broke("sync: %s", errstr());

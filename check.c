@@ -201,23 +201,54 @@ checktree(Tree *t, void (*out)(void*, char*), void *arg)
 }
 
 /*
- * The whole volume (runtime §7.1): the snap tree and every snapshot's
- * tree checked, the snapshot graph and counters checked, and every block
+ * The whole volume (runtime §7.1, without its gaps): the snap tree and
+ * every snapshot's tree checked, every data block read and verified,
+ * the snapshot graph and counters checked, every arena's free map
+ * checked for order, overlap and its used count, every allocation log
+ * chain read from the disk and verified by its hashes, and every block
  * something names (trees, data, deadlists and the blocks they list,
  * allocation logs, frees waiting for a commit) compared with the
- * allocator: a named block that is free is an error; an allocated block
- * nothing names is a leak, counted in *leaked.  Counters that are too
- * high (older volumes, format §18.2-3) are leaks too, not errors: each
- * such record counts as one leaked block, whatever it holds.  Leaks
- * are exact at a quiet point: after a sync, once the frees it released
- * reached the allocator.  Takes fs->mutlk.
+ * allocator: a named block that is free is an error, and so is a block
+ * named as two different things (a node and a data block, data of two
+ * different file offsets...); an allocated block nothing names is a
+ * leak, counted in *leaked.  Counters that are too high (older volumes,
+ * format §18.2-3) are leaks too, not errors: each such record counts as
+ * one leaked block, whatever it holds.  Leaks are exact at a quiet
+ * point: after a sync, once the frees it released reached the
+ * allocator.  Takes fs->mutlk.
  */
+
+/* What a block is named as, to find one block used as two things. */
+enum {
+	Unode	= 1,
+	Udata,
+	Ulog,
+	Udlist,
+};
+
+static char *usename[] = {
+	[Unode] = "tree node",
+	[Udata] = "data block",
+	[Ulog] = "allocation log block",
+	[Udlist] = "deadlist block",
+};
+
+/* Address -> (use, tag): open addressing, addr -1 empty. */
+typedef struct Umap	Umap;
+struct Umap {
+	vlong	*addr;
+	uvlong	*tag;
+	char	*use;
+	long	n;
+	long	cap;
+};
 
 typedef struct Fsck	Fsck;
 struct Fsck {
 	Chk	c;
 	Bset	reach;
 	Bset	listed;
+	Umap	uses;
 	vlong	leaks;
 };
 
@@ -253,11 +284,105 @@ fleak(Fsck *f, vlong n, char *fmt, ...)
 	f->leaks += n;
 }
 
-static void
-markdat(Fsck *f, char *v, int nv)
+static long
+uslot(Umap *m, vlong a)
 {
-	if(nv == Ptrsz)
-		bsetadd(&f->reach, unpackbp(v).addr);
+	long i;
+
+	i = ihash(a) & (m->cap-1);
+	while(m->addr[i] != -1 && m->addr[i] != a)
+		i = (i+1) & (m->cap-1);
+	return i;
+}
+
+static void
+ugrow(Umap *m)
+{
+	Umap o;
+	long i, j;
+
+	o = *m;
+	m->cap = o.cap ? 2*o.cap : 1024;
+	m->addr = emalloc(m->cap*sizeof(vlong));
+	m->tag = emalloc(m->cap*sizeof(uvlong));
+	m->use = emalloc(m->cap);
+	for(i = 0; i < m->cap; i++)
+		m->addr[i] = -1;
+	for(i = 0; i < o.cap; i++)
+		if(o.addr[i] != -1){
+			j = uslot(m, o.addr[i]);
+			m->addr[j] = o.addr[i];
+			m->tag[j] = o.tag[i];
+			m->use[j] = o.use[i];
+		}
+	free(o.addr);
+	free(o.tag);
+	free(o.use);
+}
+
+static void
+ufree(Umap *m)
+{
+	free(m->addr);
+	free(m->tag);
+	free(m->use);
+	memset(m, 0, sizeof *m);
+}
+
+/*
+ * Record that addr is named as a u with tag t (a node: its hash; data:
+ * its key's hash).  The same block named again must be named as the
+ * same thing: a shared subtree, or a file's data shared by snapshots.
+ */
+static void
+usedas(Fsck *f, vlong addr, int u, uvlong t, char *who)
+{
+	Umap *m;
+	long i;
+
+	m = &f->uses;
+	if(2*(m->n+1) > m->cap)
+		ugrow(m);
+	i = uslot(m, addr);
+	if(m->addr[i] == -1){
+		m->addr[i] = addr;
+		m->use[i] = u;
+		m->tag[i] = t;
+		m->n++;
+		return;
+	}
+	if(m->use[i] != u)
+		fbad(f, "block %llx used twice: as a %s and as a %s (%s)", (unsigned long long)addr,
+			usename[(int)m->use[i]], usename[u], who);
+	else if(m->tag[i] != t)
+		fbad(f, "block %llx used twice: two different %ss (%s)", (unsigned long long)addr,
+			usename[u], who);
+}
+
+/* A file's data block: named once per file offset, and readable. */
+static void
+markdat(Fsck *f, vlong node, char *k, int nk, char *v, int nv)
+{
+	char kb[80], who[128];
+	Bptr bp;
+	Blk *b;
+
+	if(nv != Ptrsz)
+		return;
+	bp = unpackbp(v);
+	if(nk == Offksz)
+		snprintf(who, sizeof who, "node %llx: file %llx offset %llx", (unsigned long long)node,
+			(unsigned long long)get64(k+1), (unsigned long long)get64(k+9));
+	else
+		snprintf(who, sizeof who, "node %llx key %s", (unsigned long long)node, keyfmt(kb, sizeof kb, k, nk));
+	usedas(f, bp.addr, Udata, blkhash(k, nk), who);
+	if(!bsetadd(&f->reach, bp.addr))
+		return;
+	if((b = getblk(bp, GBraw)) == nil){
+		fbad(f, "%s: data block %llx: %s", who, (unsigned long long)bp.addr, errstr());
+		return;
+	}
+	dropblk(b);
 }
 
 /* Name every block of the tree at bp; a subtree seen before is shared. */
@@ -269,7 +394,10 @@ marktree(Fsck *f, Bptr bp, int ht)
 	Blk *b;
 	int i;
 
-	if(ht < 1 || ht > Maxht || !bsetadd(&f->reach, bp.addr))
+	if(ht < 1 || ht > Maxht)
+		return;
+	usedas(f, bp.addr, Unode, bp.hash, "a tree");
+	if(!bsetadd(&f->reach, bp.addr))
 		return;
 	if((b = getblk(bp, 0)) == nil){
 		fbad(f, "node %llx: unreadable: %s", (unsigned long long)bp.addr, errstr());
@@ -285,13 +413,13 @@ marktree(Fsck *f, Bptr bp, int ht)
 		if(b->type == Tpivot)
 			marktree(f, unpackbp(kv.v), ht-1);
 		else if(kv.nk > 0 && kv.k[0] == Kdat)
-			markdat(f, kv.v, kv.nv);
+			markdat(f, bp.addr, kv.k, kv.nk, kv.v, kv.nv);
 	}
 	for(i = 0; b->type == Tpivot && i < b->nbuf; i++){
 		if(nodemsg(b, i, &m) < 0)
 			break;
 		if(m.op == Oinsert && m.kv.nk > 0 && m.kv.k[0] == Kdat)
-			markdat(f, m.kv.v, m.kv.nv);
+			markdat(f, bp.addr, m.kv.k, m.kv.nk, m.kv.v, m.kv.nv);
 	}
 	dropblk(b);
 }
@@ -309,6 +437,7 @@ markchain(Fsck *f, vlong gen, vlong bgen, Bptr hd, Bptr tl)
 	max = fs->size / Blksz;
 	bp = hd;
 	for(n = 0; n < max; n++){
+		usedas(f, bp.addr, Udlist, 0, "a deadlist chain");
 		if(!bsetadd(&f->reach, bp.addr))
 			fbad(f, "deadlist (%lld, %lld): block %llx named twice", (long long)gen, (long long)bgen,
 				(unsigned long long)bp.addr);
@@ -468,6 +597,133 @@ out:
 	free(lg);
 }
 
+/*
+ * Arena i's free map: ranges of whole blocks inside the arena, strictly
+ * ordered, apart (adjacent ranges should have been merged), and adding
+ * up to what the used count says is free.  Under a->lk.
+ */
+static void
+checkfree(Fsck *f, Arena *a, int i)
+{
+	vlong lo, hi, end, sum;
+	Fnode *fn;
+
+	lo = a->base + 2*Blksz;
+	hi = a->base + a->size + 2*Blksz;
+	end = -1;
+	sum = 0;
+	for(fn = rangefirst(a); fn != nil; fn = rangenext(a, fn)){
+		if(fn->off % Blksz != 0 || fn->len <= 0 || fn->len % Blksz != 0
+		|| fn->off < lo || fn->off + fn->len > hi)
+			fbad(f, "arena %d: free range %llx+%llx outside the arena or not whole blocks", i,
+				(unsigned long long)fn->off, (unsigned long long)fn->len);
+		if(end != -1 && fn->off < end)
+			fbad(f, "arena %d: free range %llx+%llx overlaps the one before, ending at %llx", i,
+				(unsigned long long)fn->off, (unsigned long long)fn->len, (unsigned long long)end);
+		else if(end != -1 && fn->off == end)
+			fbad(f, "arena %d: free range %llx+%llx adjoins the one before", i,
+				(unsigned long long)fn->off, (unsigned long long)fn->len);
+		end = fn->off + fn->len;
+		sum += fn->len;
+	}
+	if(a->used != a->size - sum)
+		fbad(f, "arena %d: used %lld bytes, but its free map leaves %lld", i,
+			(long long)a->used, (long long)(a->size - sum));
+}
+
+/*
+ * Arena i's allocation log as it is on the disk: every block of the
+ * chain from the head the next commit writes to the open tail, each a
+ * log block whose header hash covers its entries, entries with valid
+ * ops and ranges inside the arena; the chain the arena keeps in memory.
+ * Under a->lk.
+ */
+static void
+checklog(Fsck *f, Arena *a, int i)
+{
+	vlong lo, hi, addr, len;
+	uvlong w, h;
+	char *buf, *d;
+	int n, sz, o, op;
+	Bptr bp;
+
+	buf = emalloc(Blksz);
+	lo = a->base + 2*Blksz;
+	hi = a->base + a->size + 2*Blksz;
+	bp = a->loghd;
+	d = buf + Loghdsz;
+	for(n = 0; n < a->logblks.n; n++){
+		if(bp.addr != a->logblks.p[n].addr){
+			fbad(f, "arena %d: log block %d at %llx, the chain in memory says %llx", i, n,
+				(unsigned long long)bp.addr, (unsigned long long)a->logblks.p[n].addr);
+			break;
+		}
+		usedas(f, bp.addr, Ulog, 0, "an allocation log");
+		if(devread(bp.addr, buf) == -1){
+			fbad(f, "arena %d: log block %llx: %s", i, (unsigned long long)bp.addr, errstr());
+			break;
+		}
+		sz = get16(buf+2);
+		if(get16(buf) != Tlog || sz > Logspc){
+			fbad(f, "arena %d: log block %llx: a %s block of %d bytes", i,
+				(unsigned long long)bp.addr, blktype(get16(buf)), sz);
+			break;
+		}
+		if((h = blkhash(d, sz)) != get64(buf+4)){
+			fbad(f, "arena %d: log block %llx: expected hash %llx, found %llx", i,
+				(unsigned long long)bp.addr, (unsigned long long)get64(buf+4), (unsigned long long)h);
+			break;
+		}
+		for(o = 0; o+8 <= sz; o += op == LogAlloc || op == LogFree ? 16 : 8){
+			w = get64(d+o);
+			op = w & 0xff;
+			if(op == LogSync)
+				continue;
+			addr = w & ~0xffULL;
+			len = Blksz;
+			if(op == LogAlloc || op == LogFree)
+				len = o+16 <= sz ? (vlong)get64(d+o+8) : -1;
+			else if(op != LogAlloc1 && op != LogFree1){
+				fbad(f, "arena %d: log block %llx entry %d: invalid op %d", i,
+					(unsigned long long)bp.addr, o/8, op);
+				break;
+			}
+			if(len <= 0 || len % Blksz != 0 || addr % Blksz != 0 || addr < lo || addr >= hi || len > hi - addr){
+				fbad(f, "arena %d: log block %llx entry %d: range %llx+%llx outside the arena", i,
+					(unsigned long long)bp.addr, o/8, (unsigned long long)addr, (unsigned long long)len);
+				break;
+			}
+		}
+		if(n+1 < a->logblks.n)
+			bp = unpackbp(buf+12);
+	}
+	if(n == a->logblks.n && (a->logtl == nil || bp.addr != a->logtl->bp.addr))
+		fbad(f, "arena %d: the log chain ends at %llx, not at the open tail", i, (unsigned long long)bp.addr);
+	free(buf);
+}
+
+/*
+ * The trees of mounted labels with changes not committed yet name
+ * blocks too: checked and named like the committed ones.
+ */
+static void
+checkmounts(Fsck *f)
+{
+	Mount *m;
+	Tree *t;
+
+	qlock(&fs->mountlk);
+	for(m = fs->mounts; m != nil; m = m->next){
+		t = m->root;
+		if(t == &fs->snap || bsethas(&f->reach, t->bp.addr))
+			continue;
+		if(checktree(t, f->c.out, f->c.arg) != 0)
+			fbad(f, "mounted label %s: its tree is broken", m->name);
+		marktree(f, t->bp, t->ht);
+	}
+	qunlock(&fs->mountlk);
+}
+
 /* Allocated blocks of arena a that nothing names. */
 static void
 findleaks(Fsck *f, Arena *a)
@@ -528,9 +784,12 @@ checkfs(void (*out)(void*, char*), void *arg, vlong *leaked)
 		fbad(&f, "the snap tree is broken");
 	marktree(&f, fs->snap.bp, fs->snap.ht);
 	checksnaps(&f);
+	checkmounts(&f);
 	for(i = 0; i < fs->narena; i++){
 		a = &fs->arenas[i];
 		qlock(&a->lk);
+		checkfree(&f, a, i);
+		checklog(&f, a, i);
 		for(j = 0; j < a->logblks.n; j++)
 			bsetadd(&f.reach, a->logblks.p[j].addr);
 		qunlock(&a->lk);
@@ -551,7 +810,33 @@ checkfs(void (*out)(void*, char*), void *arg, vlong *leaked)
 	qunlock(&fs->mutlk);
 	bsetfree(&f.reach);
 	bsetfree(&f.listed);
+	ufree(&f.uses);
 	if(leaked != nil)
 		*leaked = f.leaks;
 	return f.c.nbad;
+}
+
+/*
+ * The check of the console's check and of gefs -c (runtime §7.1): every
+ * problem, one line each, then the verdict on one line of its own: "ok",
+ * or "broken: N problems, M leaked blocks".  0 if ok, else -1 with the
+ * verdict as the error.  A leak is a failure too: after any crash the
+ * volume must come back without one.
+ */
+int
+checkvol(Linefn *out, void *arg)
+{
+	char v[128];
+	vlong leaks;
+	int bad;
+
+	bad = checkfs(out, arg, &leaks);
+	if(bad == 0 && leaks == 0){
+		out(arg, "ok");
+		return 0;
+	}
+	snprintf(v, sizeof v, "broken: %d problems, %lld leaked blocks", bad, (long long)leaks);
+	out(arg, v);
+	werrstr("%s: %d problems, %lld leaked blocks", Echeck, bad, (long long)leaks);
+	return -1;
 }

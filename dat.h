@@ -330,7 +330,6 @@ struct Blk {
  */
 struct Tree {
 	Lock	lk;
-	long	memref;		/* atomic: in-memory references */
 	int	ht;		/* height; 1 = the root is a leaf */
 	Bptr	bp;		/* root */
 	vlong	gen;		/* the record this tree was loaded from */
@@ -567,7 +566,7 @@ struct Upd {
 	Bptr	*dead;		/* data blocks released by applied messages (format §7.2) */
 	int	ndead;
 	int	maxdead;
-	int	deletes;	/* the batch holds delete-type messages */
+	int	deletes;	/* delete-type messages in the batch */
 };
 
 /* ------------------------------------------------------------------ check.c */
@@ -776,6 +775,7 @@ enum {
 	Lblk,		/* a resident block: queue its free, drop the limbo ref */
 	Lbptr,		/* a bare pointer: the same, without a buffer */
 	Lpend,		/* a bare pointer whose free is already logged */
+	Lblkpend,	/* a resident block whose free is already logged */
 	Lfn,		/* memory: call fn(arg) */
 };
 
@@ -833,7 +833,7 @@ struct Gefs {
 	int	narena;
 	Lock	rrlk;
 	uvlong	rrctr;		/* allocation attempts (format §9.2) */
-	int	usereserve;
+	s32int	usereserve;	/* atomic: the console's reserve changes it */
 
 	/* the committed state and the counters the next commit writes */
 	Tree	snap;
@@ -947,6 +947,7 @@ enum {
 	Cunix	= 1,	/* peer credentials */
 	Ctcp,		/* nothing: only with -A */
 	Cstdio,		/* whoever started us: trusted like the owner */
+	Ccons,		/* the console socket NAME.cmd: not 9P (cons.c) */
 };
 
 /* What main hands the server: the flags of runtime §9.1 and §12. */
@@ -956,7 +957,7 @@ struct Srvconf {
 	int	naddr;
 	int	stdio;			/* -s */
 	int	noauth;			/* -A */
-	int	permissive;		/* -S */
+	s32int	permissive;		/* -S; atomic: the console's permit changes it */
 	int	rdonly;			/* -R */
 };
 
@@ -1040,6 +1041,8 @@ struct Fid {
 	uvlong	dirnext;	/* the offset the next directory read must ask for */
 	uchar	*pend;		/* a stat record that did not fit the last read */
 	int	npend;
+	char	*text;		/* /adm/status: what the read at offset 0 made */
+	long	ntext;
 };
 
 /* Request states, for Tflush. */
@@ -1119,3 +1122,64 @@ struct Listener {
 	pthread_t tid;
 };
 
+/* ------------------------------------------------------- the disk shim */
+
+typedef struct Shim	Shim;
+
+#define Shimmagic	"gefs shim log 1\n"
+
+/* Failures the shim injects (shim.c, gefs(4)). */
+enum {
+	Seio	= 1,
+	Senospc,
+	Sshort,
+	Storn,
+	Sflush,
+	Nshimfail,
+};
+
+struct Shim {
+	int	on;
+	QLock	lk;		/* counts, the log, and the order of device writes */
+	int	logfd;		/* 0: no log */
+	long	nwrite;
+	long	nflush;
+	long	failat;		/* the write (or flush) that fails; 0: none */
+	int	fail;
+};
+
+/* ------------------------------------------ cons.c: administration */
+
+typedef struct Console	Console;
+typedef struct Concmd	Concmd;
+
+enum {
+	Conslinemax	= 1024,		/* a console command line */
+	Ctlmax		= 256,		/* an /adm/ctl write is shorter (format §17.11) */
+	Maxcons		= 16,		/* console clients at once */
+	Maxfield	= 16,		/* fields of a command */
+	Consgrace	= 10,		/* seconds a stopping server waits for commands */
+};
+
+/* A client of the console socket, served by its own thread. */
+struct Console {
+	Console	*next;		/* under the console lock */
+	int	fd;
+	int	done;		/* its thread has finished: join it */
+	pthread_t tid;
+	char	buf[Conslinemax];	/* input not yet taken as a command */
+	int	nbuf;
+};
+
+/*
+ * A console command (runtime §5.2): name, then sub (if not nil) as the
+ * second field, then between min and max more fields.
+ */
+struct Concmd {
+	char	*name;
+	char	*sub;
+	int	min;
+	int	max;
+	char	*usage;
+	void	(*fn)(Console*, int, char**);
+};

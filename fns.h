@@ -140,6 +140,8 @@ void	freebp(Tree*, Bptr);
  *		at that commit, reusable once it is durable.
  * killblk	a block still in a committed snapshot: its deadlist.
  * broke	the file system goes read-only, with this message.
+ * reserveenter/leave	the calling thread may allocate from the
+ *		reserve meanwhile: sync, deletions, snapshot deletion.
  */
 extern Bptr Zb;
 
@@ -170,6 +172,8 @@ void	starttimer(void);
 void	stoptimer(void);
 void	markdirty(void);
 void	broke(char*, ...) __attribute__((format(printf, 1, 2)));
+void	reserveenter(void);
+void	reserveleave(void);
 int	isrdonly(void);
 char*	blktype(int);
 void	bvadd(Bvec*, Bptr);
@@ -196,6 +200,7 @@ void	epochflush(void);
 void	retireblk(Blk*);
 void	retirebp(Bptr);
 void	retirepend(Bptr);
+void	retirelogged(Blk*, Bptr);
 void	retirefn(void (*)(void*), void*);
 void	deferfree(Bptr);
 void	releasedeferred(Bvec*);
@@ -323,6 +328,13 @@ int	checktree(Tree*, void (*out)(void*, char*), void*);
 int	checkfs(void (*out)(void*, char*), void*, vlong *leaked);
 
 /*
+ * check.c: checkvol is the console's check and gefs -c: checkfs, every
+ * problem on out, then one verdict line, "ok" or "broken: ...";
+ * 0 if ok, else -1 with errstr Echeck and the counts.
+ */
+int	checkvol(Linefn *out, void *arg);
+
+/*
  * fuzz.c: fuzzrun runs the fuzzer on f->t, 0 if tree and model always
  * agreed; fuzzmain is gefs -z SEED[,STEPS[,READERS]] on dev (nil: a
  * scratch image), reporting on stderr.
@@ -345,3 +357,37 @@ void	fsstart(Srvconf*);
 void	fsstop(void);
 int	newconn(int rfd, int wfd, int net, int trusted, char *peername, char *addr);
 void	hangupall(void);
+int	fsreloadusers(Linefn *diag, void *arg);
+
+/*
+ * shim.c: the disk shim (gefs(4)), off unless shiminit is given a spec
+ * (gefs takes it from $GEFS_SHIM).  devwrite and devsync go through
+ * shimpwrite and shimflush while shimon(); shimmark writes a text into
+ * the log for the replay tool; shimcount says how many writes and
+ * flushes went through.
+ */
+int	shiminit(char*);
+int	shimon(void);
+int	shimpwrite(int, char*, int, vlong);
+int	shimflush(int);
+void	shimmark(char*);
+void	shimcount(long*, long*);
+
+/*
+ * cons.c: administration (runtime §5, §12; format §17.8).  serve()
+ * calls consstart before it accepts clients (it puts missing /adm/ctl
+ * and /adm/status entries into a writable volume and starts the
+ * retention clock), consquiesce once it is told to stop (no command
+ * starts after it, the running ones have finished, the clock is
+ * stopped), and consstop at the very end, after the final sync (the
+ * console clients are hung up then, so a halt's client sees its
+ * connection end once everything is on disk).  consconn serves a
+ * console client on fd.  ctlcmd runs one write to /adm/ctl; statustext
+ * makes the text of /adm/status (the caller frees it).
+ */
+void	consstart(Srvconf*);
+void	consquiesce(void);
+void	consstop(void);
+int	consconn(int fd);
+int	ctlcmd(char *buf, int n);
+char*	statustext(long *n);

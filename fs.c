@@ -645,6 +645,7 @@ freefid(Fid *f)
 		putmount(f->mnt);
 	free(f->scan);
 	free(f->pend);
+	free(f->text);
 	free(f);
 }
 
@@ -981,13 +982,13 @@ fsattach(Req *q, Fcall *r)
 	if(authorize(q->c, t->uname) == -1)
 		return -1;
 	u = getusers();
-	if(srv.conf->permissive && strcmp(aname, "adm") == 0)
+	if(agetl(&srv.conf->permissive) && strcmp(aname, "adm") == 0)
 		uid = u->adm;
 	else if(name2uid(u, t->uname, &uid) == -1){
 		putusers(u);
 		return -1;
 	}
-	if(permit && !srv.conf->permissive && !ingroup(u, uid, u->adm)){
+	if(permit && !agetl(&srv.conf->permissive) && !ingroup(u, uid, u->adm)){
 		putusers(u);
 		werrstr("%s", Eperm);
 		return -1;
@@ -1275,13 +1276,10 @@ fsopen(Req *q, Fcall *r)
 			goto out;
 		}
 	}
-	if((t->mode & OTRUNC) && !(e->d.mode & DMAPPEND)){
+	/* ctl and status hold no data: truncating them is a no-op (echo sync >/adm/ctl) */
+	if((t->mode & OTRUNC) && !(e->d.mode & DMAPPEND) && !(e->d.qid.path & Qmagic)){
 		if(writable(f->mnt) == -1)
 			goto out;
-		if(e->d.qid.path & Qmagic){
-			werrstr("%s", Eperm);
-			goto out;
-		}
 		e->d.length = 0;
 		e->d.muid = f->uid;
 		bwstat(&b, e->buf, e->nkey, Owsize|Owmuid, &e->d);
@@ -1614,6 +1612,21 @@ readdata(Tree *t, uvlong q, uvlong off, uchar *buf, long n)
 	return 0;
 }
 
+/* /adm/status: a read at offset 0 makes its text afresh; later offsets read that text. */
+static long
+statusread(Fid *f, uvlong off, uchar *buf, long n)
+{
+	if(off == 0 || f->text == nil){
+		free(f->text);
+		f->text = statustext(&f->ntext);
+	}
+	if(off >= (uvlong)f->ntext)
+		return 0;
+	n = MIN(n, f->ntext - (long)off);
+	memcpy(buf, f->text + off, n);
+	return n;
+}
+
 static int
 fsread(Req *q, Fcall *r)
 {
@@ -1649,7 +1662,9 @@ fsread(Req *q, Fcall *r)
 	if(f->mnt == nil || (f->qid.type & QTDIR)){
 		if((n = dirread(f, t->offset, buf, n)) == -1)
 			goto out;
-	}else{
+	}else if(f->qid.path == Qstatus)
+		n = statusread(f, t->offset, buf, n);
+	else{
 		e = emalloc(sizeof *e);
 		if(fident(f, &tr, e) == -1)
 			goto out;
@@ -2178,7 +2193,7 @@ fsremove(Req *q, Fcall *r)
  * back to the built-in one; else keep the table we have and fail.
  */
 static int
-readusers(Mount *m, int permissive)
+readusers(Mount *m, int permissive, Linefn *diag, void *arg)
 {
 	Ent *e;
 	Tree t;
@@ -2202,7 +2217,7 @@ readusers(Mount *m, int permissive)
 		buf = emalloc(e->d.length + 1);
 		r = readdata(&t, e->d.qid.path, 0, (uchar*)buf, e->d.length);
 		if(r == 0)
-			r = loadusers(buf, e->d.length, nil, nil);
+			r = loadusers(buf, e->d.length, diag, arg);
 	}
 	if(r == -1 && permissive){
 		warn("user table broken: %s", errstr());
@@ -2227,7 +2242,29 @@ fsloadusers(int permissive)
 		return -1;
 	}
 	epochstart();
-	r = readusers(m, permissive);
+	r = readusers(m, permissive, nil, nil);
+	epochend();
+	putmount(m);
+	return r;
+}
+
+/*
+ * The users command of the console and of /adm/ctl: the table from the
+ * adm tree as it is now, unsynced edits included; problems go to diag,
+ * and a bad table leaves the old one in force.
+ */
+int
+fsreloadusers(Linefn *diag, void *arg)
+{
+	Mount *m;
+	int r;
+
+	if((m = getmount("adm")) == nil){
+		werrstr("%s: %s", Enoadm, errstr());
+		return -1;
+	}
+	epochstart();
+	r = readusers(m, 0, diag, arg);
 	epochend();
 	putmount(m);
 	return r;
@@ -2241,7 +2278,7 @@ clunkwork(Fid *f)
 	if(agetl(&f->rclose) && rmfile(f, 0) == -1)
 		dprint(1, "remove on close: %s", errstr());
 	qunlock(&f->lk);
-	if(agetl(&f->wrusers) && readusers(f->mnt, 0) == -1)
+	if(agetl(&f->wrusers) && readusers(f->mnt, 0, nil, nil) == -1)
 		warn("/adm/users not loaded, keeping the old table: %s", errstr());
 }
 
@@ -2303,6 +2340,49 @@ readproc(void *arg)
 	}
 }
 
+/*
+ * A write to /adm/ctl runs one command of cons.c, without the mutation
+ * lock: sync, snap and check take it themselves.  1 if q was one.
+ */
+static int
+ctlreq(Req *q)
+{
+	Fcall *t, r;
+	Fid *f;
+	int ret;
+
+	t = q->t;
+	if(q->internal || t->type != Twrite || (f = getfid(q->c, t->fid)) == nil)
+		return 0;
+	if(f->mnt == nil || f->qid.path != Qctl){
+		putfid(f);
+		return 0;
+	}
+	qlock(&f->lk);
+	ret = -1;
+	if(f->mode == -1)
+		werrstr("%s", Eopen);
+	else if(!(f->mode & DMWRITE))
+		werrstr("%s", Einuse);
+	else if(t->offset != 0)
+		werrstr("%s", Ebotch);
+	else if(t->count >= Ctlmax)
+		werrstr("%s", Elength);
+	else
+		ret = ctlcmd((char*)t->data, t->count);
+	qunlock(&f->lk);
+	putfid(f);
+	if(ret == -1)
+		rerror(q, errstr());
+	else{
+		memset(&r, 0, sizeof r);
+		r.type = Rwrite;
+		r.count = t->count;
+		respond(q, &r);
+	}
+	return 1;
+}
+
 static void
 mutproc(void *arg)
 {
@@ -2313,6 +2393,8 @@ mutproc(void *arg)
 	USED(arg);
 	while((q = chrecv(srv.wrchan)) != nil){
 		if(!startreq(q))
+			continue;
+		if(ctlreq(q))
 			continue;
 		if(!q->internal && q->t->type == Twstat){
 			/* a sync takes the mutation lock itself */

@@ -195,6 +195,23 @@ retirepend(Bptr bp)
 	push(l);
 }
 
+/* The same, for a block that may be resident (b, or nil). */
+void
+retirelogged(Blk *b, Bptr bp)
+{
+	Limbo *l;
+
+	if(b == nil){
+		retirepend(bp);
+		return;
+	}
+	setflag(b, Blimbo);
+	l = emalloc(sizeof *l);
+	l->kind = Lblkpend;
+	l->b = holdblk(b);
+	push(l);
+}
+
 void
 retirefn(void (*fn)(void*), void *arg)
 {
@@ -218,10 +235,11 @@ reclaim(Limbo *l)
 		n = l->next;
 		switch(l->kind){
 		case Lblk:
+		case Lblkpend:
 			b = l->b;
 			clrflag(b, Blimbo|Bdirty);
 			setflag(b, Bfreed);
-			qfree(b->bp.addr, 0);
+			qfree(b->bp.addr, l->kind == Lblkpend);
 			dropblk(b);
 			break;
 		case Lbptr:
@@ -392,7 +410,11 @@ killblk(Tree *t, Bptr bp)
 	if(d->ins == nil){
 		if(fs->ndlist >= fs->dlcmax)
 			closelru();
-		if((b = newblk(&fs->snap, Tdlist, 0)) == nil)
+		/* without it the killed block would leak: the reserve is for this */
+		reserveenter();
+		b = newblk(&fs->snap, Tdlist, 0);
+		reserveleave();
+		if(b == nil)
 			return -1;
 		b->logp = d->hd;
 		d->ins = b;
@@ -1214,7 +1236,6 @@ openmount(char *name)
 	}
 	t->memgen = newgen();
 	t->dirty = 0;
-	t->memref = 1;
 	m = emalloc(sizeof *m);
 	m->name = estrdup(name);
 	m->flag = flag;
@@ -1332,7 +1353,6 @@ commitmount(Mount *m, Rwork *w)
 	n->nref = 0;
 	n->succ = -1;
 	n->base = o.base;
-	n->memref = 1;
 	collapse = o.nlbl <= 1 && o.nref == 0 && o.succ == -1;
 	b = emalloc(sizeof *b);
 	if(collapse){
@@ -1596,7 +1616,9 @@ snapdelete(char *name)
 
 	memset(&w, 0, sizeof w);
 	qlock(&fs->mutlk);
+	reserveenter();		/* it frees space: a full volume must allow it */
 	r = dellabel(name, &w);
+	reserveleave();
 	qunlock(&fs->mutlk);
 	runwork(&w, 1);
 	epochclean();

@@ -94,6 +94,23 @@ setblocking(int fd, int block)
 		fcntl(fd, F_SETFL, block ? fl & ~O_NONBLOCK : fl | O_NONBLOCK);
 }
 
+/* A console client must be root or our owner (the socket is 0600 as well). */
+static void
+conslisten(Listener *l, int fd)
+{
+	uid_t uid;
+
+	if(peeruid(fd, &uid) == -1 || (uid != 0 && uid != geteuid())){
+		warn("%s: console refused to a stranger", l->addr);
+		close(fd);
+		return;
+	}
+	if(consconn(fd) == -1){
+		warn("%s: refused: %s", l->addr, errstr());
+		close(fd);
+	}
+}
+
 static void
 listenproc(void *arg)
 {
@@ -134,6 +151,10 @@ listenproc(void *arg)
 			break;
 		}
 		setblocking(fd, 1);
+		if(l->net == Ccons){
+			conslisten(l, fd);
+			continue;
+		}
 		name = nil;
 		trusted = 0;
 		if(l->net == Cunix){
@@ -351,6 +372,11 @@ announce(Srvconf *cf)
 	if((fd = unixsock(path, 0666)) == -1)
 		return -1;
 	mklistener(fd, Cunix, path, path);
+	/* the console (runtime §5.1) */
+	snprintf(path, sizeof path, "%s/%s.cmd", dir, cf->name != nil ? cf->name : "gefs");
+	if((fd = unixsock(path, 0600)) == -1)
+		return -1;
+	mklistener(fd, Ccons, path, path);
 	for(i = 0; i < cf->naddr; i++){
 		parseaddr(cf->addr[i], &a);
 		if(a.net == Nunix){
@@ -424,6 +450,7 @@ serve(Srvconf *cf)
 	if(pipe(wakefd) == -1)
 		sysfatal("pipe: %s", strerror(errno));
 	fsstart(cf);
+	consstart(cf);
 	for(l = listeners; l != nil; l = l->next)
 		if(launch(listenproc, l, "announce", &l->tid) == -1)
 			sysfatal("%s", errstr());
@@ -441,6 +468,7 @@ serve(Srvconf *cf)
 	dprint(1, "signal %d: ending", sig);
 
 	unannounce();
+	consquiesce();
 	hangupall();
 	fsstop();
 	if(!cf->rdonly)
@@ -450,5 +478,6 @@ serve(Srvconf *cf)
 		warn("final sync: %s", errstr());
 		st = 1;
 	}
+	consstop();
 	return st;
 }
