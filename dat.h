@@ -1092,6 +1092,10 @@ struct Mlist {
 	char	*pool;
 	int	npool;
 	int	apool;
+	Tree	*t;		/* the tree the new blocks are for */
+	Blk	**blk;		/* new data blocks the messages point at, held */
+	int	nblk;
+	int	ablk;
 };
 
 /* Where a walk is: a mount and an entry, or the dump root (m nil). */

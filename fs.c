@@ -235,14 +235,45 @@ binit(Mlist *b)
 	memset(b, 0, sizeof b[0]);
 }
 
+/*
+ * The new blocks of messages that never reached the tree go back; those
+ * of an applied batch belong to the tree, and only our references go.
+ */
+static void
+bblocks(Mlist *b, int applied)
+{
+	int i;
+
+	for(i = 0; i < b->nblk; i++){
+		if(!applied)
+			freeblk(b->t, b->blk[i]);
+		dropblk(b->blk[i]);
+	}
+	b->nblk = 0;
+}
+
 static void
 bfree(Mlist *b)
 {
+	bblocks(b, 0);
 	free(b->msg);
 	free(b->koff);
 	free(b->voff);
 	free(b->pool);
+	free(b->blk);
 	binit(b);
+}
+
+/* A new data block for t that a message of the batch points at. */
+static void
+bblock(Mlist *b, Tree *t, Blk *nb)
+{
+	if(b->nblk == b->ablk){
+		b->ablk = MAX(2*b->ablk, 8);
+		b->blk = erealloc(b->blk, b->ablk*sizeof b->blk[0]);
+	}
+	b->t = t;
+	b->blk[b->nblk++] = nb;
 }
 
 static int
@@ -290,6 +321,7 @@ bapply(Mlist *b, Tree *t)
 		b->msg[i].kv.v = b->pool + b->voff[i];
 	}
 	r = upsert(t, b->msg, b->nmsg);
+	bblocks(b, r == 0);
 	b->nmsg = 0;
 	b->npool = 0;
 	return r;
@@ -339,7 +371,9 @@ bwstat(Mlist *b, char *k, int nk, int fl, Xdir *d)
  * whatever b already holds goes in the first one, so the record that
  * makes the data unreachable changes in the same upsert as the first
  * records go (runtime §8.9).  All of it happens under the mutation lock,
- * so no commit sees a state in between.
+ * so no commit sees a state in between.  If a later batch fails, the
+ * file has changed and the rest of its data is left over: a leak that
+ * check reports, not a corruption.
  */
 static int
 bclear(Mlist *b, Tree *t, uvlong q, uvlong from)
@@ -410,9 +444,9 @@ bzerotail(Mlist *b, Tree *t, uvlong q, uvlong len)
 	memcpy(nb->buf, ob->buf, n);
 	dropblk(ob);
 	enqueue(nb);
+	bblock(b, t, nb);
 	packbp(v, &nb->bp);
 	badd(b, Oinsert, k, Offksz, v, Ptrsz);
-	dropblk(nb);
 	return 0;
 }
 
@@ -944,14 +978,13 @@ fsattach(Req *q, Fcall *r)
 	if(*aname == 0)
 		aname = "main";
 	isdump = strcmp(aname, "dump") == 0;
+	/* who may claim the name first: that says nothing about who exists */
+	if(authorize(q->c, t->uname) == -1)
+		return -1;
 	u = getusers();
 	if(agetl(&srv.conf->permissive) && strcmp(aname, "adm") == 0)
 		uid = u->adm;
 	else if(name2uid(u, t->uname, &uid) == -1){
-		putusers(u);
-		return -1;
-	}
-	if(authorize(q->c, t->uname) == -1){
 		putusers(u);
 		return -1;
 	}
@@ -1217,6 +1250,8 @@ fsopen(Req *q, Fcall *r)
 		goto out;
 	}
 	if(fidaccess(f, &e->d, bits) == -1)
+		goto out;
+	if((bits & DMWRITE) && writable(f->mnt) == -1)
 		goto out;
 	if((e->d.mode & DMEXCL) && d->nopen > 0){
 		werrstr("%s", Elocked);
@@ -1664,11 +1699,11 @@ fswrite(Req *q, Fcall *r)
 	Ent *e;
 	Tree *tr;
 	Dent *d;
-	Blk *nb, *ob, **made;
+	Blk *nb, *ob;
 	char k[Offksz], v[Ptrsz], kb[Keymax+Inlmax];
 	uvlong off, bo, end;
 	long p, n, in, z;
-	int i, nmade, fl, ret;
+	int i, fl, ret;
 	Key key;
 	Kvp kv;
 
@@ -1678,8 +1713,6 @@ fswrite(Req *q, Fcall *r)
 	qlock(&f->lk);
 	e = emalloc(sizeof *e);
 	binit(&b);
-	made = nil;
-	nmade = 0;
 	d = nil;
 	ret = -1;
 	if(f->mode == -1){
@@ -1712,23 +1745,22 @@ fswrite(Req *q, Fcall *r)
 		goto out;
 	}
 	off = (e->d.mode & DMAPPEND) ? e->d.length : t->offset;
-	made = emalloc((t->count/Blksz + 2) * sizeof made[0]);
 	for(p = 0; p < t->count; p += n){
 		in = (off + p) % Blksz;
 		bo = off + p - in;
 		n = MIN(Blksz - in, (long)t->count - p);
 		if((nb = allocblk(tr, Tdat, e->d.qid.path, in + n == Blksz)) == nil)
-			goto fail;
-		made[nmade++] = nb;
+			goto out;
+		bblock(&b, tr, nb);
 		packdatkey(k, e->d.qid.path, bo);
 		if((in > 0 || in + n < Blksz) && bo < e->d.length){
 			key.k = k;
 			key.nk = Offksz;
 			if((i = btlookup(tr, &key, &kv, kb, sizeof kb)) == -1)
-				goto fail;
+				goto out;
 			if(i == 1 && kv.nv == Ptrsz){
 				if((ob = getblk(unpackbp(kv.v), GBraw)) == nil)
-					goto fail;
+					goto out;
 				memcpy(nb->buf, ob->buf, Blksz);
 				dropblk(ob);
 				/* what lies past the end of the file reads as zeros */
@@ -1753,24 +1785,15 @@ fswrite(Req *q, Fcall *r)
 	e->d.muid = f->uid;
 	bwstat(&b, e->buf, e->nkey, fl, &e->d);
 	if(bapply(&b, tr) == -1)
-		goto fail;
-	for(i = 0; i < nmade; i++)
-		dropblk(made[i]);
+		goto out;
 	if(f->mnt->name != nil && strcmp(f->mnt->name, "adm") == 0 && e->d.qid.path == Qusers)
 		asetl(&f->wrusers, 1);
 	r->type = Rwrite;
 	r->count = t->count;
 	ret = 0;
-	goto out;
-fail:
-	for(i = 0; i < nmade; i++){
-		freeblk(tr, made[i]);
-		dropblk(made[i]);
-	}
 out:
 	if(d != nil)
 		wunlock(&d->lk);
-	free(made);
 	bfree(&b);
 	free(e);
 	qunlock(&f->lk);
@@ -1978,8 +2001,10 @@ fswstat(Req *q, Fcall *r)
 			fl |= Owgid;
 	}
 
-	/* may this user make the changes */
-	if(mv || (fl & (Owsize|Owmode|Owmtime|Owatime|Owuid|Owgid)))
+	/*
+	 * may this user make the changes (even none: a wstat that names
+	 * only values the file has still sets the muid and the version)
+	 */
 	if(writable(f->mnt) == -1)
 		goto out;
 	if(mv){
@@ -2002,11 +2027,6 @@ fswstat(Req *q, Fcall *r)
 	&& !(groupleader(u, f->uid, x.gid) && groupleader(u, f->uid, gid))){
 		werrstr("%s", Ewstatg);
 		goto out;
-	}
-	if(!mv && fl == 0){
-		/* nothing changes: only the muid and the version (runtime §3.13) */
-		if(writable(f->mnt) == -1)
-			goto out;
 	}
 
 	/* the change, in one upsert (and more for the data of a long truncation) */
@@ -2893,7 +2913,8 @@ fsstart(Srvconf *conf)
 void
 fsstop(void)
 {
-	int i;
+	Dent *d;
+	int i, n;
 
 	chclose(srv.wrchan);
 	pthread_join(srv.mutator, nil);
@@ -2901,4 +2922,17 @@ fsstop(void)
 		chclose(srv.rdchan[i]);
 		pthread_join(srv.reader[i], nil);
 	}
+	/* with every connection gone, nothing may hold a file */
+	qlock(&srv.connlk);
+	n = 0;
+	if(srv.nconn == 0)
+		for(i = 0; i < Ndenthash; i++){
+			qlock(dentlock(i));
+			for(d = srv.dents[i]; d != nil; d = d->next)
+				n++;
+			qunlock(dentlock(i));
+		}
+	qunlock(&srv.connlk);
+	if(n > 0)
+		warn("%d files still held after every connection ended", n);
 }
