@@ -73,6 +73,8 @@ LIBSRC	= \
 	user.c \
 	fcall.c \
 	cmd/client.c \
+	fs.c \
+	srv.c \
 	cache.c \
 	blk.c \
 	snap.c \
@@ -103,9 +105,19 @@ UNITS	= \
 	dlist \
 	sync \
 	bigtree \
+	conform \
+	hostile \
+	concur \
+	perm \
+	session \
 	snap \
 	retain \
 	snaprace
+
+# C programs the shell tests run, built like the unit tests: test/NAME.c
+# builds $(O)/test/NAME, which is not a TAP test itself.
+TOOLS	= \
+	fsx
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.
@@ -128,7 +140,7 @@ FUSELIBS = $(shell pkg-config --libs fuse3)
 
 all: $(PROGS) units
 
-units: $(foreach u,$(UNITS),$(O)/test/$(u))
+units: $(foreach u,$(UNITS) $(TOOLS),$(O)/test/$(u))
 
 fuzz: $(foreach f,$(FUZZ),$(O)/test/$(f))
 

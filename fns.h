@@ -329,3 +329,19 @@ int	checkfs(void (*out)(void*, char*), void*, vlong *leaked);
  */
 int	fuzzrun(Fuzz*);
 int	fuzzmain(char*, char*, vlong);
+
+/*
+ * fs.c, srv.c: the 9P service (runtime §1, §3, §9).  main loads the file
+ * system, calls srvsignals() before any thread starts, fsloadusers(),
+ * then serve(), which returns the exit status after SIGTERM.
+ * fsloadusers reads /adm/users from the adm label (permissive: a broken
+ * table falls back to the built-in one).  newconn serves 9P on rfd/wfd
+ * until they end; hangupall ends every connection but standard input's.
+ */
+void	srvsignals(void);
+int	serve(Srvconf*);
+int	fsloadusers(int permissive);
+void	fsstart(Srvconf*);
+void	fsstop(void);
+int	newconn(int rfd, int wfd, int net, int trusted, char *peername, char *addr);
+void	hangupall(void);

@@ -7,10 +7,6 @@
 #include "dat.h"
 #include "fns.h"
 
-enum {
-	Maxannounce	= 16,
-};
-
 static char *argv0 = "gefs";
 
 static void

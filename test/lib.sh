@@ -71,3 +71,104 @@ cleanup() {
 	[ -n "${cleanups:-}" ] && eval "$cleanups"
 	[ -n "${T:-}" ] && rm -rf "$T"
 }
+
+# ----------------------------------------------- a served volume (fs.c tests)
+#   mkvol IMG [USER]	a sparse 256 MiB image, reamed for USER (glenda)
+#			by the plain build if there is one
+#   startgefs ARGS...	gefs ARGS in the background, its service directory
+#			$NAMESPACE=$T/ns (exported); waits until the service
+#			${GEFSNAME:-gefs} answers; sets GEFSPID
+#   stopgefs		SIGTERM, wait: returns gefs's exit status
+#   subtap CMD...	run a C test speaking TAP; its lines join ours
+mkvol() {
+	# ream is not under test here: the plain build is much faster than TSan's
+	ream=$GEFS
+	[ -x "$top/gefs" ] && ream=$top/gefs
+	rm -f "$1"
+	truncate -s 256M "$1" && "$ream" -r "${2:-glenda}" -f "$1" >"$T/ream.log" 2>&1
+}
+
+startgefs() {
+	NAMESPACE=$T/ns
+	export NAMESPACE
+	"$GEFS" "$@" >>"$T/gefs.log" 2>&1 &
+	GEFSPID=$!
+	cleanups="${cleanups:-}kill $GEFSPID 2>/dev/null; "
+	# serving: a leftover socket of an earlier server would not answer
+	i=0
+	until "$NINEP" -a "${GEFSNAME:-gefs}" -u none ls / >/dev/null 2>&1; do
+		i=$((i+1))
+		if [ $i -gt 600 ] || ! kill -0 $GEFSPID 2>/dev/null; then
+			diag "gefs $* did not start:"
+			sed 's/^/#   /' "$T/gefs.log"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+stopgefs() {
+	kill $GEFSPID
+	wait $GEFSPID
+}
+
+subtap() {
+	"$@" >"$T/sub.tap" 2>"$T/sub.err"
+	subrc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*)		ok "${line#ok [0-9]* - }" ;;
+		"not ok "*)	notok "${line#not ok [0-9]* - }" ;;
+		"1.."*)		;;
+		*)		echo "$line" ;;
+		esac
+	done <"$T/sub.tap"
+	[ -s "$T/sub.err" ] && sed 's/^/# /' "$T/sub.err"
+	is "$subrc" 0 "${1##*/} exits 0"
+}
+
+# ------------------------------------------------ FUSE mounts (9pfuse tests)
+#   needfuse		fail (not skip) unless FUSE works here
+#   bigvol IMG SIZE	a sparse image of SIZE, reamed for glenda
+#   fusemount DIR ARGS...	9pfuse ARGS... unix!$NAMESPACE/gefs DIR as glenda,
+#			returns when mounted; unmounted at exit in any case
+#   fuseumount DIR	unmount DIR; 0 if it was mounted and now is not
+#   ismounted DIR	DIR is a FUSE mount point now
+needfuse() {
+	for need in "$NINEPFUSE" /dev/fuse; do
+		if [ ! -e "$need" ]; then
+			notok "FUSE is available: $need is missing"
+			done_testing
+			exit 1
+		fi
+	done
+	if ! command -v fusermount3 >/dev/null; then
+		notok "FUSE is available: no fusermount3 (Debian package fuse3)"
+		done_testing
+		exit 1
+	fi
+}
+
+bigvol() {
+	ream=$GEFS
+	[ -x "$top/gefs" ] && ream=$top/gefs
+	rm -f "$1"
+	truncate -s "$2" "$1" && "$ream" -r glenda -f "$1" >"$T/ream.log" 2>&1
+}
+
+ismounted() {
+	awk -v d="$1" '$2 == d && $3 ~ /^fuse/ { f = 1 } END { exit !f }' /proc/self/mounts
+}
+
+fusemount() {
+	fd=$1; shift
+	mkdir -p "$fd"
+	cleanups="fusermount3 -u -q '$fd' 2>/dev/null || umount -l '$fd' 2>/dev/null; ${cleanups:-}"
+	"$NINEPFUSE" -u glenda "$@" "unix!$NAMESPACE/${GEFSNAME:-gefs}" "$fd" 2>>"$T/9pfuse.log"
+}
+
+fuseumount() {
+	ismounted "$1" || return 1
+	fusermount3 -u "$1" || return 1
+	! ismounted "$1"
+}
