@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "dat.h"
 #include "fns.h"
@@ -28,19 +29,28 @@ int
 main(int argc, char **argv)
 {
 	char *dev, *user, *mem, *seed;
-	int c, grow, check, fuzz, rdonly, nann;
+	int c, grow, check, fuzz, rdonly;
 	vlong cachesz;
+	Srvconf cf;
 
 	argv0 = argv[0];
 	setprogname(argv[0]);
 	dev = user = mem = seed = nil;
-	grow = check = fuzz = rdonly = nann = 0;
+	grow = check = fuzz = rdonly = 0;
+	memset(&cf, 0, sizeof cf);
 	while((c = getopt(argc, argv, "SARscr:m:n:a:gz:df:")) != -1){
 		switch(c){
-		case 'S':	/* permissive: matters when serving */
-		case 'A':	/* no authentication: matters when serving */
-		case 's':	/* 9P on stdin/stdout */
-		case 'n':	/* service name */
+		case 'S':
+			cf.permissive = 1;
+			break;
+		case 'A':
+			cf.noauth = 1;
+			break;
+		case 's':
+			cf.stdio = 1;
+			break;
+		case 'n':
+			cf.name = optarg;
 			break;
 		case 'R':
 			rdonly = 1;
@@ -55,8 +65,9 @@ main(int argc, char **argv)
 			mem = optarg;
 			break;
 		case 'a':
-			if(++nann > Maxannounce)
+			if(cf.naddr == Maxannounce)
 				sysfatal("too many announces");
+			cf.addr[cf.naddr++] = optarg;
 			break;
 		case 'g':
 			grow = 1;
@@ -102,10 +113,14 @@ main(int argc, char **argv)
 	}
 	if(check)
 		notyet("the consistency check (-c)");
+	/* every thread inherits the signal mask of the one that starts it */
+	srvsignals();
 	if(loadfs(dev, rdonly, cachesz) == -1)
 		sysfatal("load fs: %s", errstr());
 	loadsummary();
-	closefs();
-	notyet("serving 9P");
-	return 1;
+	if(fsloadusers(cf.permissive) == -1)
+		sysfatal("load users: %s", errstr());
+	cf.rdonly = rdonly;
+	/* reader threads may still block on standard input: exit, not return */
+	exit(serve(&cf));
 }
