@@ -32,8 +32,9 @@ ms(vlong t0, vlong t1)
 	return (t1 - t0) / 1e6;
 }
 
+/* Bytes in use (fsusage counts bytes of blocks). */
 static vlong
-usedblks(void)
+usedbytes(void)
 {
 	vlong used, size;
 
@@ -90,7 +91,7 @@ opdelete(char *name)
 	/* what earlier commits freed comes back first, so it is not counted */
 	epochflush();
 	qfence();
-	u0 = usedblks();
+	u0 = usedbytes();
 	t0 = monons();
 	if(snapdelete(name) == -1)
 		return -1;
@@ -100,9 +101,9 @@ opdelete(char *name)
 	t2 = monons();
 	epochflush();
 	qfence();
-	u1 = usedblks();
+	u1 = usedbytes();
 	printf("op=delete name=%s delete_ms=%.3f sync_ms=%.3f freed_mb=%.3f\n", name,
-		ms(t0, t1), ms(t1, t2), (double)(u0 - u1) * Blksz / (1024*1024));
+		ms(t0, t1), ms(t1, t2), (double)(u0 - u1) / (1024*1024));
 	return 0;
 }
 
@@ -134,7 +135,7 @@ opusage(void)
 		return -1;
 	freelabels(l, n);
 	printf("op=usage used_mb=%.3f size_mb=%.3f labels=%d\n",
-		(double)used * Blksz / (1024*1024), (double)size * Blksz / (1024*1024), n);
+		(double)used / (1024*1024), (double)size / (1024*1024), n);
 	return 0;
 }
 
