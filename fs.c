@@ -373,7 +373,9 @@ bwstat(Mlist *b, char *k, int nk, int fl, Xdir *d)
  * records go (runtime §8.9).  All of it happens under the mutation lock,
  * so no commit sees a state in between.  If a later batch fails, the
  * file has changed and the rest of its data is left over: a leak that
- * check reports, not a corruption.
+ * check reports, not a corruption.  Batches are large: the blocks every
+ * upsert rewrites stay allocated until the next commit, and on a full
+ * volume a removal has only the reserve (test/bigfile.t).
  */
 static int
 bclear(Mlist *b, Tree *t, uvlong q, uvlong from)
@@ -1283,7 +1285,10 @@ fsopen(Req *q, Fcall *r)
 		e->d.length = 0;
 		e->d.muid = f->uid;
 		bwstat(&b, e->buf, e->nkey, Owsize|Owmuid, &e->d);
-		if(bclear(&b, mutree(f->mnt), e->d.qid.path, 0) == -1)
+		reserveenter();
+		ret = bclear(&b, mutree(f->mnt), e->d.qid.path, 0);
+		reserveleave();
+		if(ret == -1)
 			goto out;
 		e->d.qid.vers++;
 	}
@@ -2064,10 +2069,15 @@ fswstat(Req *q, Fcall *r)
 		bwstat(&b, e->buf, e->nkey, fl, &x);
 	}
 	if((fl & Owsize) && x.length < e->d.length){
-		if(bzerotail(&b, tr, x.qid.path, x.length) == -1)
+		/* truncation makes room: it may use the reserve */
+		reserveenter();
+		ret = bzerotail(&b, tr, x.qid.path, x.length);
+		if(ret == 0)
+			ret = bclear(&b, tr, x.qid.path, (x.length + Blksz-1) / Blksz * Blksz);
+		reserveleave();
+		if(ret == -1)
 			goto out;
-		if(bclear(&b, tr, x.qid.path, (x.length + Blksz-1) / Blksz * Blksz) == -1)
-			goto out;
+		ret = -1;
 	}else if(bapply(&b, tr) == -1)
 		goto out;
 	if(mv){
@@ -2153,7 +2163,11 @@ rmfile(Fid *f, int perm)
 		badd(&b, Odelete, uk, Upksz, nil, 0);
 	}
 	bwstat(&b, pe->buf, pe->nkey, 0, &e->d);
-	if(bclear(&b, tr, e->d.qid.path, 0) == -1)
+	/* removal makes room: on a full volume it may use the reserve */
+	reserveenter();
+	r = bclear(&b, tr, e->d.qid.path, 0);
+	reserveleave();
+	if(r == -1)
 		goto out;
 	d->gone = 1;
 	ret = 0;
