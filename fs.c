@@ -2383,9 +2383,12 @@ ctlreq(Req *q)
 	else if(t->count >= Ctlmax)
 		werrstr("%s", Elength);
 	else
-		ret = ctlcmd((char*)t->data, t->count);
+		ret = 0;
 	qunlock(&f->lk);
 	putfid(f);
+	/* not under f->lk: the commands take fs->mutlk, which comes first */
+	if(ret == 0)
+		ret = ctlcmd((char*)t->data, t->count);
 	if(ret == -1)
 		rerror(q, errstr());
 	else{

@@ -211,7 +211,11 @@ is "$(tail -1 "$T/check")" "$v0" "the migration adds no problem to the volume"
 startgefs -f "$T/img" -m 64 || notok "gefs starts"
 echo "before halt" | $N write lastfile
 ctl halt
-is "$rc $out" "0 " "halt"
+# the server may hang up before the write's reply goes out, as on 9front
+case "$rc $out" in
+"0 "|"1 9p: write ctl: server hung up"|"1 9p: "*"hung up"*)	ok "halt" ;;
+*)	notok "halt"; diag "$rc $out" ;;
+esac
 i=0
 while kill -0 $GEFSPID 2>/dev/null && [ $i -lt 1200 ]; do
 	case "$(ps -o stat= -p $GEFSPID)" in Z*) break ;; esac
