@@ -1253,7 +1253,8 @@ fsopen(Req *q, Fcall *r)
 	}
 	if(fidaccess(f, &e->d, bits) == -1)
 		goto out;
-	if((bits & DMWRITE) && writable(f->mnt) == -1)
+	/* ctl takes commands on a read-only file system too: check, users */
+	if((bits & DMWRITE) && !(e->d.qid.path & Qmagic) && writable(f->mnt) == -1)
 		goto out;
 	if((e->d.mode & DMEXCL) && d->nopen > 0){
 		werrstr("%s", Elocked);
