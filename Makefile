@@ -71,8 +71,11 @@ LIBSRC	= \
 	check.c \
 	fuzz.c \
 	user.c \
+	cons.c \
 	fcall.c \
 	cmd/client.c \
+	fs.c \
+	srv.c \
 	cache.c \
 	blk.c \
 	shim.c \
@@ -83,6 +86,7 @@ LIBSRC	= \
 
 GEFSSRC	= main.c
 9PSRC	= cmd/9p.c
+CONSSRC	= cmd/gefscons.c
 FUSESRC	= cmd/9pfuse.c
 
 # C unit tests: test/NAME.c builds $(O)/test/NAME, run by test/NAME.t.
@@ -107,7 +111,17 @@ UNITS	= \
 	bigtree \
 	snap \
 	retain \
-	snaprace
+	snaprace \
+	conform \
+	hostile \
+	concur \
+	perm \
+	session
+
+# C programs the shell tests run, built like the unit tests: test/NAME.c
+# builds $(O)/test/NAME, which is not a TAP test itself.
+TOOLS	= \
+	fsx
 
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.
@@ -122,6 +136,7 @@ obj	= $(patsubst %.s,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(1)))
 PROGS	= \
 	$(if $(wildcard main.c),$(BIN)/gefs) \
 	$(if $(wildcard cmd/9p.c),$(BIN)/9p) \
+	$(if $(wildcard cmd/gefscons.c),$(BIN)/gefscons) \
 	$(if $(wildcard cmd/9pfuse.c),$(BIN)/9pfuse)
 
 # libfuse3, for 9pfuse only.
@@ -130,7 +145,7 @@ FUSELIBS = $(shell pkg-config --libs fuse3)
 
 all: $(PROGS) units
 
-units: $(foreach u,$(UNITS),$(O)/test/$(u))
+units: $(foreach u,$(UNITS) $(TOOLS),$(O)/test/$(u))
 
 fuzz: $(foreach f,$(FUZZ),$(O)/test/$(f))
 
@@ -151,6 +166,9 @@ $(BIN)/gefs: $(call obj,$(GEFSSRC)) $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BIN)/9p: $(call obj,$(9PSRC)) $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BIN)/gefscons: $(call obj,$(CONSSRC)) $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/cmd/9pfuse.o: CFLAGS += $(FUSECFLAGS)
@@ -174,8 +192,39 @@ $(O)/test/atomic: $(O)/test/atomic.o $(call obj,$(ATOMIC))
 test: all fuzz
 	sh test/run
 
-# Benchmarks (not part of make test): bench/NAME.c against its peers.
-bench: bench-engine
+# Benchmarks (not part of make test): bench/run measures gefs against
+# its peers (bench/README.md); BENCH_QUICK=1 make bench is the short run.
+# It needs the Debian packages of mk/deps bench, then the programs, the
+# helpers of bench/ and libfuse's passthrough example, which Debian ships
+# as source: it is compiled here from there, with its own flags.
+BENCHTOOLS = \
+	$(O)/bench/smallfiles \
+	$(O)/bench/betrfs \
+	$(O)/bench/stream \
+	$(O)/bench/snapvol \
+	$(O)/bench/engine \
+	$(O)/bench/passthrough
+PASSTHROUGH = /usr/share/doc/libfuse3-dev/examples/passthrough.c
+
+bench:
+	sh mk/deps bench
+	$(MAKE) $(PROGS) bench-tools
+	python3 bench/run
+
+bench-tools: $(BENCHTOOLS)
+
+$(O)/bench/smallfiles $(O)/bench/betrfs $(O)/bench/stream: $(O)/bench/%: $(O)/bench/%.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/bench/snapvol: $(O)/bench/snapvol.o $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The HAVE_ macros are what libfuse's own build finds on Linux: without
+# them the example leaves out utimens, fallocate, xattrs, copy_file_range.
+$(O)/bench/passthrough: $(PASSTHROUGH)
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -DHAVE_UTIMENSAT -DHAVE_POSIX_FALLOCATE -DHAVE_SETXATTR \
+		-DHAVE_COPY_FILE_RANGE $(FUSECFLAGS) -o $@ $< $(FUSELIBS)
 
 $(O)/bench/engine: $(O)/bench/engine.o $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -llmdb
@@ -195,9 +244,9 @@ install: all
 	done
 
 clean:
-	rm -rf o o.* gefs 9p 9pfuse
+	rm -rf o o.* gefs 9p 9pfuse gefscons
 
-.PHONY: all units fuzz test install clean bench bench-engine
+.PHONY: all units fuzz test install clean bench bench-tools bench-engine
 .SECONDARY:
 
 -include $(wildcard $(O)/*.d $(O)/*/*.d)

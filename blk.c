@@ -548,7 +548,7 @@ arenaalloc(Arena *a, int seq)
 	Fnode *f;
 	vlong addr;
 
-	if(a->free == nil || (!fs->usereserve && !inreserve && a->size - a->used <= a->reserve)){
+	if(a->free == nil || (!agetl(&fs->usereserve) && !inreserve && a->size - a->used <= a->reserve)){
 		werrstr("%s", Efull);
 		return -1;
 	}

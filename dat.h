@@ -330,7 +330,6 @@ struct Blk {
  */
 struct Tree {
 	Lock	lk;
-	long	memref;		/* atomic: in-memory references */
 	int	ht;		/* height; 1 = the root is a leaf */
 	Bptr	bp;		/* root */
 	vlong	gen;		/* the record this tree was loaded from */
@@ -834,7 +833,7 @@ struct Gefs {
 	int	narena;
 	Lock	rrlk;
 	uvlong	rrctr;		/* allocation attempts (format §9.2) */
-	int	usereserve;
+	s32int	usereserve;	/* atomic: the console's reserve changes it */
 
 	/* the committed state and the counters the next commit writes */
 	Tree	snap;
@@ -910,6 +909,218 @@ struct Rwork {
 	int	ntrees;
 };
 
+/* --------------------------------------------- fs.c, srv.c: the 9P service */
+
+typedef struct Srvconf	Srvconf;
+typedef struct Conn	Conn;
+typedef struct Fid	Fid;
+typedef struct Dent	Dent;
+typedef struct Req	Req;
+typedef struct Rmsg	Rmsg;
+typedef struct Ent	Ent;
+typedef struct Mlist	Mlist;
+typedef struct Listener	Listener;
+typedef struct Fcall	Fcall;	/* fcall.h */
+
+enum {
+	/*
+	 * Message sizes we negotiate (runtime §3.1): 256 bytes up to 1 MiB
+	 * of data plus the 24-byte I/O header.  Every request in flight may
+	 * hold a frame and a reply of this size, so it bounds memory per
+	 * connection at Maxinflight of each.
+	 */
+	Minmsg		= 256,
+	Maxmsg		= 1024*1024 + 24,
+	Maxinflight	= 32,		/* requests read but not answered, per connection */
+	Maxconn		= 256,		/* connections beyond are refused */
+	Maxannounce	= 16,		/* -a addresses */
+	Maxreaders	= 4,		/* reader pool: NPROC/2, NPROC in [2, 8] */
+	Nfidhash	= 64,		/* per connection */
+	Ntaghash	= 64,		/* per connection */
+	Ndenthash	= 1024,
+	Ndentlk		= 64,		/* dent buckets share these locks */
+	Clearbatch	= 65536,	/* data records cleared per upsert: 1 GiB of file, ~4 MiB of messages */
+};
+
+/* Transports a connection came from: what proves who is attaching. */
+enum {
+	Cunix	= 1,	/* peer credentials */
+	Ctcp,		/* nothing: only with -A */
+	Cstdio,		/* whoever started us: trusted like the owner */
+	Ccons,		/* the console socket NAME.cmd: not 9P (cons.c) */
+};
+
+/* What main hands the server: the flags of runtime §9.1 and §12. */
+struct Srvconf {
+	char	*name;			/* -n: service name */
+	char	*addr[Maxannounce];	/* -a */
+	int	naddr;
+	int	stdio;			/* -s */
+	int	noauth;			/* -A */
+	s32int	permissive;		/* -S; atomic: the console's permit changes it */
+	int	rdonly;			/* -R */
+};
+
+/* A reply waiting for the connection's writer. */
+struct Rmsg {
+	Rmsg	*next;
+	long	n;
+	uchar	*buf;
+};
+
+/*
+ * One 9P connection: a reader thread that decodes requests and hands
+ * them out, a writer thread that sends the replies in the order they
+ * were queued, so no worker ever blocks on a slow client.
+ */
+struct Conn {
+	Conn	*next;		/* the server's list, under its lock */
+	Conn	*prev;
+	int	rfd;
+	int	wfd;
+	int	net;		/* Cunix, Ctcp, Cstdio */
+	int	trusted;	/* peer is root or our owner, or -s: any uname */
+	char	*peername;	/* Cunix: the peer's login name, if it has one */
+	char	*addr;		/* for messages */
+	s32int	msize;		/* atomic: negotiated; Maxmsg before Tversion */
+	int	versioned;	/* reader thread only */
+	s32int	hungup;		/* atomic: replies are dropped */
+
+	QLock	lk;		/* tags, ninflight, the reply queue */
+	Rendez	idle;		/* ninflight went down */
+	Rendez	outr;		/* a reply was queued, or quit */
+	Req	*tags[Ntaghash];
+	int	ninflight;
+	Rmsg	*outq;
+	Rmsg	*outtl;
+	int	quit;
+	pthread_t writer;
+	pthread_t reader;
+
+	Lock	fidlk;
+	Fid	*fids[Nfidhash];
+};
+
+/*
+ * The in-memory handle on a file of a mount, shared by every fid of that
+ * mount that reaches it.  The tree holds the file's record; the dent
+ * holds what the tree cannot: where the record is (its key, changed by
+ * rename), that the file was removed, and how many fids have it open.
+ */
+struct Dent {
+	Dent	*next;		/* hash chain, under the bucket lock */
+	Mount	*mnt;
+	uvlong	qpath;
+	int	ref;		/* under the bucket lock */
+	RWLock	lk;		/* everything below */
+	int	gone;
+	int	nopen;
+	int	nkey;
+	char	key[Keymax];
+};
+
+/*
+ * A fid.  Requests on one fid may run in several threads at once (a read
+ * in the pool, a write in the mutator); lk serialises them.
+ */
+struct Fid {
+	Fid	*next;		/* hash chain, under Conn.fidlk */
+	u32int	num;
+	s32int	ref;		/* atomic */
+	QLock	lk;		/* everything below */
+	Mount	*mnt;		/* nil at the dump root */
+	Dent	*dent;		/* nil at the dump root */
+	Qid	qid;
+	int	fromdump;	/* reached through dump: ".." at the root goes back there */
+	int	mode;		/* -1: not open; else DMREAD|DMWRITE|DMEXEC */
+	s32int	rclose;		/* atomic: remove at clunk */
+	s32int	wrusers;	/* atomic: wrote /adm/users: reload at clunk */
+	s32int	uid;
+	int	permit;		/* % attach: no permission checks */
+	Scan	*scan;		/* directory reads */
+	uvlong	dirnext;	/* the offset the next directory read must ask for */
+	uchar	*pend;		/* a stat record that did not fit the last read */
+	int	npend;
+	char	*text;		/* /adm/status: what the read at offset 0 made */
+	long	ntext;
+};
+
+/* Request states, for Tflush. */
+enum {
+	Rqueued,	/* not yet started: a flush cancels it */
+	Rrunning,	/* a flush waits for its reply */
+	Rflushed,	/* cancelled before it started: no reply */
+};
+
+#define Dfilemode	(DMDIR|DMAPPEND|DMEXCL|DMTMP|0777)	/* the mode bits a file may have */
+#define Omodemask	(0x3|OTRUNC|OCEXEC|ORCLOSE)		/* the open mode bits we know */
+
+/* One request, from its decoding until its reply is queued. */
+struct Req {
+	Req	*next;		/* tag chain, under Conn.lk */
+	Conn	*c;
+	Fcall	*t;		/* decoded; strings owned, data points into frame */
+	uchar	*frame;
+	int	state;
+	int	tagged;		/* in the tag table */
+	int	counted;	/* in Conn.ninflight */
+	Req	*flush;		/* Tflushes answered right after this reply */
+	Req	*flink;		/* next in that list */
+	Fid	*fid;		/* Tclunk sent to the mutator: the fid, already unlinked */
+	int	internal;	/* a clunk at hang-up: no reply */
+};
+
+/* A directory entry read from a tree: the record, its key and its parent. */
+struct Ent {
+	Xdir	d;		/* d.name points into buf */
+	uvlong	up;		/* parent qid path; -1 for a root */
+	int	nkey;
+	char	buf[Keymax+Inlmax];	/* the key, then the value */
+};
+
+/*
+ * Messages for one upsert.  Keys and values are copied into pool; the
+ * messages record offsets until the batch is applied, since the pool
+ * moves as it grows.
+ */
+struct Mlist {
+	Msg	*msg;
+	int	*koff;
+	int	*voff;
+	int	nmsg;
+	int	amsg;
+	char	*pool;
+	int	npool;
+	int	apool;
+	Tree	*t;		/* the tree the new blocks are for */
+	Blk	**blk;		/* new data blocks the messages point at, held */
+	int	nblk;
+	int	ablk;
+};
+
+/* Where a walk is: a mount and an entry, or the dump root (m nil). */
+typedef struct Wpos	Wpos;
+struct Wpos {
+	Mount	*m;
+	int	ownm;		/* the walk holds a reference to m */
+	int	fromdump;
+	Tree	t;		/* m's tree as the walk reads it */
+	Ent	e;
+};
+
+/* A request handler: it answers itself (1), fills the reply (0) or fails (-1). */
+typedef int Fsfn(Req*, Fcall*);
+
+/* A socket we accept connections on. */
+struct Listener {
+	Listener *next;
+	int	fd;
+	int	net;		/* Cunix or Ctcp */
+	char	*addr;		/* as announced, for messages */
+	char	*path;		/* Cunix: the socket file, removed at exit */
+	s32int	stop;		/* atomic */
+	pthread_t tid;
+};
 
 /* ------------------------------------------------------- the disk shim */
 
@@ -935,4 +1146,40 @@ struct Shim {
 	long	nflush;
 	long	failat;		/* the write (or flush) that fails; 0: none */
 	int	fail;
+};
+
+/* ------------------------------------------ cons.c: administration */
+
+typedef struct Console	Console;
+typedef struct Concmd	Concmd;
+
+enum {
+	Conslinemax	= 1024,		/* a console command line */
+	Ctlmax		= 256,		/* an /adm/ctl write is shorter (format §17.11) */
+	Maxcons		= 16,		/* console clients at once */
+	Maxfield	= 16,		/* fields of a command */
+	Consgrace	= 10,		/* seconds a stopping server waits for commands */
+};
+
+/* A client of the console socket, served by its own thread. */
+struct Console {
+	Console	*next;		/* under the console lock */
+	int	fd;
+	int	done;		/* its thread has finished: join it */
+	pthread_t tid;
+	char	buf[Conslinemax];	/* input not yet taken as a command */
+	int	nbuf;
+};
+
+/*
+ * A console command (runtime §5.2): name, then sub (if not nil) as the
+ * second field, then between min and max more fields.
+ */
+struct Concmd {
+	char	*name;
+	char	*sub;
+	int	min;
+	int	max;
+	char	*usage;
+	void	(*fn)(Console*, int, char**);
 };

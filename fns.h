@@ -343,6 +343,23 @@ int	fuzzrun(Fuzz*);
 int	fuzzmain(char*, char*, vlong);
 
 /*
+ * fs.c, srv.c: the 9P service (runtime §1, §3, §9).  main loads the file
+ * system, calls srvsignals() before any thread starts, fsloadusers(),
+ * then serve(), which returns the exit status after SIGTERM.
+ * fsloadusers reads /adm/users from the adm label (permissive: a broken
+ * table falls back to the built-in one).  newconn serves 9P on rfd/wfd
+ * until they end; hangupall ends every connection but standard input's.
+ */
+void	srvsignals(void);
+int	serve(Srvconf*);
+int	fsloadusers(int permissive);
+void	fsstart(Srvconf*);
+void	fsstop(void);
+int	newconn(int rfd, int wfd, int net, int trusted, char *peername, char *addr);
+void	hangupall(void);
+int	fsreloadusers(Linefn *diag, void *arg);
+
+/*
  * shim.c: the disk shim (gefs(4)), off unless shiminit is given a spec
  * (gefs takes it from $GEFS_SHIM).  devwrite and devsync go through
  * shimpwrite and shimflush while shimon(); shimmark writes a text into
@@ -355,3 +372,22 @@ int	shimpwrite(int, char*, int, vlong);
 int	shimflush(int);
 void	shimmark(char*);
 void	shimcount(long*, long*);
+
+/*
+ * cons.c: administration (runtime §5, §12; format §17.8).  serve()
+ * calls consstart before it accepts clients (it puts missing /adm/ctl
+ * and /adm/status entries into a writable volume and starts the
+ * retention clock), consquiesce once it is told to stop (no command
+ * starts after it, the running ones have finished, the clock is
+ * stopped), and consstop at the very end, after the final sync (the
+ * console clients are hung up then, so a halt's client sees its
+ * connection end once everything is on disk).  consconn serves a
+ * console client on fd.  ctlcmd runs one write to /adm/ctl; statustext
+ * makes the text of /adm/status (the caller frees it).
+ */
+void	consstart(Srvconf*);
+void	consquiesce(void);
+void	consstop(void);
+int	consconn(int fd);
+int	ctlcmd(char *buf, int n);
+char*	statustext(long *n);

@@ -3,13 +3,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "dat.h"
 #include "fns.h"
-
-enum {
-	Maxannounce	= 16,
-};
 
 static char *argv0 = "gefs";
 
@@ -18,14 +15,6 @@ usage(void)
 {
 	fprintf(stderr, "usage: %s [-SARsc] [-r user] [-m mem] [-n srv] [-a net]... [-g] [-z seed[,steps[,readers]]] [-d] -f dev\n", argv0);
 	exit(2);
-}
-
-/* What this build cannot do yet says so, and fails. */
-static void
-notyet(char *what)
-{
-	fprintf(stderr, "%s: %s is not implemented in this build\n", argv0, what);
-	exit(1);
 }
 
 static void
@@ -58,19 +47,28 @@ int
 main(int argc, char **argv)
 {
 	char *dev, *user, *mem, *seed;
-	int c, grow, check, fuzz, rdonly, nann;
+	int c, grow, check, fuzz, rdonly;
 	vlong cachesz;
+	Srvconf cf;
 
 	argv0 = argv[0];
 	setprogname(argv[0]);
 	dev = user = mem = seed = nil;
-	grow = check = fuzz = rdonly = nann = 0;
+	grow = check = fuzz = rdonly = 0;
+	memset(&cf, 0, sizeof cf);
 	while((c = getopt(argc, argv, "SARscr:m:n:a:gz:df:")) != -1){
 		switch(c){
-		case 'S':	/* permissive: matters when serving */
-		case 'A':	/* no authentication: matters when serving */
-		case 's':	/* 9P on stdin/stdout */
-		case 'n':	/* service name */
+		case 'S':
+			cf.permissive = 1;
+			break;
+		case 'A':
+			cf.noauth = 1;
+			break;
+		case 's':
+			cf.stdio = 1;
+			break;
+		case 'n':
+			cf.name = optarg;
 			break;
 		case 'R':
 			rdonly = 1;
@@ -85,8 +83,9 @@ main(int argc, char **argv)
 			mem = optarg;
 			break;
 		case 'a':
-			if(++nann > Maxannounce)
+			if(cf.naddr == Maxannounce)
 				sysfatal("too many announces");
+			cf.addr[cf.naddr++] = optarg;
 			break;
 		case 'g':
 			grow = 1;
@@ -134,10 +133,14 @@ main(int argc, char **argv)
 	}
 	if(check)
 		return checkonly(dev, cachesz);
+	/* before the first thread starts: they all inherit the mask */
+	srvsignals();
 	if(loadfs(dev, rdonly, cachesz) == -1)
 		sysfatal("load fs: %s", errstr());
 	loadsummary();
-	closefs();
-	notyet("serving 9P");
-	return 1;
+	if(fsloadusers(cf.permissive) == -1)
+		sysfatal("load users: %s", errstr());
+	cf.rdonly = rdonly;
+	/* threads may still be reading standard input: exit, not return */
+	exit(serve(&cf));
 }

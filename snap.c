@@ -1236,7 +1236,6 @@ openmount(char *name)
 	}
 	t->memgen = newgen();
 	t->dirty = 0;
-	t->memref = 1;
 	m = emalloc(sizeof *m);
 	m->name = estrdup(name);
 	m->flag = flag;
@@ -1354,7 +1353,6 @@ commitmount(Mount *m, Rwork *w)
 	n->nref = 0;
 	n->succ = -1;
 	n->base = o.base;
-	n->memref = 1;
 	collapse = o.nlbl <= 1 && o.nref == 0 && o.succ == -1;
 	b = emalloc(sizeof *b);
 	if(collapse){
