@@ -7,7 +7,8 @@
 #   - a write error injected by the disk shim: the server goes read-only
 #     with a clear message on stderr, in df and in /adm/status, commits
 #     nothing more, and after a restart nothing synced is lost;
-#   - a damaged data block: reading it fails naming the file and offset.
+#   - a damaged data block: reading it fails naming the file and offset;
+#   - a full volume: snapshot deletion makes room, the reserve switch.
 . "${0%/*}/lib.sh"
 scratch
 N="$NINEP -u glenda"
@@ -128,4 +129,36 @@ $N read victim >/dev/null 2>"$T/rerr"
 check "reading the damaged block fails naming file and offset: $(cat "$T/rerr")" grep -q 'corrupted.*: file [0-9a-f]* offset 16384' "$T/rerr"
 check "the other files still read exactly" verify "damaged"
 stopgefs
+
+# a full volume: a snapshot holds removed files; deleting it makes room;
+# the reserve switch lets an administrator write on a full volume
+mkvol "$T/img" || notok "ream a fresh volume"
+startgefs -f "$T/img" -m 64 || notok "gefs starts on a fresh volume"
+head -c 60000000 /dev/zero | $N write /held && $N sync
+con snap main keep
+is "$rc" 0 "a snapshot holds 60 MB"
+$N rm /held && $N sync
+head -c 300000000 /dev/zero | $N write /full 2>"$T/err"
+is "$? $(cat "$T/err")" "1 9p: write /full: file system full" "300 MB do not fit: file system full"
+len=$($N read /full | wc -c)
+check "removing a file the snapshot holds made no room: $len bytes fit" test "$len" -lt 230000000
+$N sync
+con snap -d keep
+is "$rc" 0 "the snapshot deleted on a full volume"
+$N sync
+head -c 30000000 /dev/zero | $N write /more 2>"$T/err"
+is "$? $(cat "$T/err")" "0 " "deleting the snapshot made room"
+head -c 300000000 /dev/zero | $N write /full2 2>/dev/null
+echo small | $N write /small 2>"$T/err"
+is "$? $(cat "$T/err")" "1 9p: write /small: file system full" "full again"
+con reserve off
+echo small | $N write /small 2>"$T/err"
+is "$? $(cat "$T/err")" "0 " "with the reserve open the administrator can write"
+$N rm /full && $N rm /full2 && $N sync
+con reserve on
+echo again | $N write /again 2>"$T/err"
+is "$? $(cat "$T/err")" "0 " "cleaned up, with the reserve kept again"
+stopgefs
+"$GEFS" -c -m 64 -f "$T/img" >"$T/check" 2>&1
+is "$? $(tail -n 1 "$T/check")" "0 ok" "the volume checks clean"
 done_testing
