@@ -140,10 +140,33 @@ broke(char *fmt, ...)
 	va_end(ap);
 	lock(&fs->brklk);
 	n = fs->broken++;
+	if(n == 0)
+		snprintf(fs->whybroken, sizeof fs->whybroken, "%s", buf);
 	unlock(&fs->brklk);
 	warn("%s", buf);
 	if(n == 0)
 		warn("%s from now on", Erdonly);
+}
+
+/*
+ * Why the file system is read-only, for df and status: the first error
+ * that made it so, "-R", or nil if it is not.
+ */
+char*
+rdonlywhy(char *buf, int n)
+{
+	if(fs->rdonly){
+		snprintf(buf, n, "-R");
+		return buf;
+	}
+	lock(&fs->brklk);
+	if(fs->broken == 0){
+		unlock(&fs->brklk);
+		return nil;
+	}
+	snprintf(buf, n, "%s", fs->whybroken);
+	unlock(&fs->brklk);
+	return buf;
 }
 
 int

@@ -241,7 +241,7 @@ static void
 cmddf(Console *c, int nf, char **f)
 {
 	vlong used, size, u, s;
-	char b[32];
+	char b[32], why[Errmax];
 	Arena *a;
 	int i;
 
@@ -260,6 +260,8 @@ cmddf(Console *c, int nf, char **f)
 	cprint(c, "used:\t%lld (%s)\n", (long long)used, scaled(used, b, sizeof b));
 	cprint(c, "size:\t%lld (%s)\n", (long long)size, scaled(size, b, sizeof b));
 	cprint(c, "free:\t%lld (%s)\n", (long long)(size-used), scaled(size-used, b, sizeof b));
+	if(rdonlywhy(why, sizeof why) != nil)
+		cprint(c, "%s: %s\n", Erdonly, why);
 }
 
 /*
@@ -925,7 +927,7 @@ tconf(Text *t, char *label, char *val)
 char*
 statustext(long *np)
 {
-	char v[Inlmax+1];
+	char v[Inlmax+1], why[Errmax];
 	vlong used, size;
 	Label *l;
 	Text t;
@@ -938,6 +940,8 @@ statustext(long *np)
 	fsusage(&used, &size);
 	tprint(&t, "usage %lld %lld %lld\n", size > 0 ? (long long)(100*used/size) : 0LL,
 		(long long)used, (long long)size);
+	if(rdonlywhy(why, sizeof why) != nil)
+		tprint(&t, "readonly %s\n", why);
 	if(getconf(nil, "retain", v, sizeof v) != 1)
 		strcpy(v, "60@m 24@h @d");
 	tconf(&t, "", v);

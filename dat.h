@@ -827,6 +827,7 @@ struct Gefs {
 	int	rdonly;		/* -R: nothing is ever written */
 	Lock	brklk;
 	int	broken;		/* errors that made the file system read-only */
+	char	whybroken[Errmax];	/* the first of them, for df and status */
 
 	/* allocation */
 	Arena	*arenas;

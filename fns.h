@@ -175,6 +175,7 @@ void	broke(char*, ...) __attribute__((format(printf, 1, 2)));
 void	reserveenter(void);
 void	reserveleave(void);
 int	isrdonly(void);
+char*	rdonlywhy(char*, int);
 char*	blktype(int);
 void	bvadd(Bvec*, Bptr);
 void	bvfree(Bvec*);

@@ -1582,6 +1582,17 @@ dirread(Fid *f, uvlong off, uchar *buf, long count)
 	return n;
 }
 
+/* A read that failed says which file (qid path) and offset it was at. */
+static int
+badread(uvlong q, uvlong off)
+{
+	char e[Errmax];
+
+	snprintf(e, sizeof e, "%s", errstr());
+	werrstr("%s: file %llx offset %llu", e, (unsigned long long)q, (unsigned long long)off);
+	return -1;
+}
+
 /* Bytes [off, off+n) of file q, all below its length, from t; holes read as zeros. */
 static int
 readdata(Tree *t, uvlong q, uvlong off, uchar *buf, long n)
@@ -1602,12 +1613,12 @@ readdata(Tree *t, uvlong q, uvlong off, uchar *buf, long n)
 		key.k = k;
 		key.nk = Offksz;
 		if((r = btlookup(t, &key, &kv, kb, sizeof kb)) == -1)
-			return -1;
+			return badread(q, bo);
 		if(r == 0 || kv.nv != Ptrsz)
 			memset(buf, 0, m);
 		else{
 			if((b = getblk(unpackbp(kv.v), GBraw)) == nil)
-				return -1;
+				return badread(q, bo);
 			memcpy(buf, b->buf + in, m);
 			dropblk(b);
 		}

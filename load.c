@@ -281,6 +281,46 @@ picksuper(Super *s, int *ns)
 }
 
 /*
+ * Make both header copies of every arena the one the superblock names.
+ * A commit cut after its superblock leaves h1 stale; the next commit
+ * overwrites h0 before its own superblock, so a crash then would leave
+ * no copy that matches.  Only once the volume has loaded: until then
+ * the older superblock may still be needed, with the copies it matches.
+ */
+static int
+fixheaders(void)
+{
+	char *b[2];
+	int i, c, fixed;
+	Arena *a;
+
+	b[0] = emalloc(Blksz);
+	b[1] = emalloc(Blksz);
+	fixed = 0;
+	for(i = 0; i < fs->narena; i++){
+		a = &fs->arenas[i];
+		for(c = 0; c < 2; c++)
+			if(devread(a->base + c*Blksz, b[c]) == -1)
+				memset(b[c], 0, Blksz);
+		if(memcmp(b[0], b[1], Blksz) == 0)
+			continue;
+		c = blkhash(b[0], Blksz) == a->hdhash ? 0 : 1;
+		if(blkhash(b[c], Blksz) != a->hdhash)
+			continue;
+		if(devwrite(a->base + (1-c)*Blksz, b[c], Blksz) == -1)
+			goto err;
+		fixed = 1;
+	}
+	free(b[0]);
+	free(b[1]);
+	return fixed ? devsync() : 0;
+err:
+	free(b[0]);
+	free(b[1]);
+	return -1;
+}
+
+/*
  * Load the volume on dev (format §10.3): superblock, arena headers,
  * allocation logs replayed to the commit, the snap tree root verified.
  */
@@ -315,6 +355,8 @@ loadfs(char *dev, int rdonly, vlong cachesz)
 		if(loadlog(&fs->arenas[i], fs->qgen, 1) == -1)
 			goto errs;
 	}
+	if(!rdonly && fixheaders() == -1)
+		goto errs;
 	startsyncer();
 	if((b = getblk(fs->snap.bp, 0)) == nil)
 		goto errs;

@@ -214,8 +214,11 @@ testheaders(void)
 	closefs();
 	flip(img, h0 + Blksz + 30);
 	ok(load(img) == 0, "a flipped h1 alone is harmless");
+	ok(peek(img, h0 + Blksz, buf, Blksz) == 0 && blkhash(buf, Blksz) == fs->arenas[3].hdhash,
+		"and the load rewrote it from h0");
 	closefs();
 	flip(img, h0 + 30);
+	flip(img, h0 + Blksz + 30);
 	ok(loadfs(img, 0, Testcache) == -1 && strstr(errstr(), "no valid header") != nil
 		&& strstr(errstr(), "arena 3") != nil, "both copies flipped: the load fails naming the arena");
 	diag("%s", errstr());

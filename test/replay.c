@@ -740,11 +740,13 @@ parselog(char *d, long n)
 	Rec *r;
 
 	ml = strlen(Shimmagic);
-	if(n < ml || memcmp(d, Shimmagic, ml) != 0)
-		return -1;
 	cap = 0;
 	nrec = 0;
 	nmark = 0;
+	if(n < ml && memcmp(d, Shimmagic, n) == 0)
+		return 0;	/* killed before the log began */
+	if(n < ml || memcmp(d, Shimmagic, ml) != 0)
+		return -1;
 	lastf = -1;
 	for(o = ml; o < n;){
 		if(nrec == cap){
@@ -1205,8 +1207,11 @@ afterfault(char *img, char *log, int andwrite, char *why, int nwhy)
 	Mount *m;
 	Lbl *l;
 
-	if(readlog(log, &d, &n) == -1 || parselog(d, n) == -1){
+	if(readlog(log, &d, &n) == -1)
+		return 0;
+	if(parselog(d, n) == -1){
 		snprintf(why, nwhy, "the child's log does not parse");
+		free(d);
 		return 0;
 	}
 	last = in = -1;
@@ -1218,6 +1223,14 @@ afterfault(char *img, char *log, int andwrite, char *why, int nwhy)
 		}else
 			in = i;
 	ncommit--;	/* the first mark is the state it started from */
+	if(last == -1){
+		/* killed before it marked anything: the state it started from */
+		marks = erealloc(marks, (nmark+1)*sizeof *marks);
+		marks[nmark] = model;
+		marks[nmark].intent = 0;
+		last = nmark++;
+		ncommit++;
+	}
 	if(loadfs(img, 0, Cachesz) == -1){
 		snprintf(why, nwhy, "load: %s", errstr());
 		goto bad;
@@ -1229,7 +1242,8 @@ afterfault(char *img, char *log, int andwrite, char *why, int nwhy)
 		ninflight++;
 	}
 	else{
-		snprintf(why, nwhy, "commit %lld, the last synced was %lld", (long long)fs->qgen, (long long)marks[last].qgen);
+		snprintf(why, nwhy, "commit %lld, the last synced was %lld (%d marks, the last %s)", (long long)fs->qgen,
+			(long long)marks[last].qgen, nmark, marks[nmark-1].intent ? "an intent" : "a commit");
 		goto bad1;
 	}
 	if(!manok(&marks[i], why, nwhy))
@@ -1242,6 +1256,7 @@ afterfault(char *img, char *log, int andwrite, char *why, int nwhy)
 		goto bad1;
 	}
 	model = marks[i];
+	model.qgen = fs->qgen;	/* an intent does not know its commit's */
 	if(!andwrite){
 		closefs();
 		goto done;
@@ -1830,7 +1845,7 @@ main(int argc, char **argv)
 	img = estrdup(mkimg("replay.img", Minream));
 	if(fault == 4){
 		killloop();
-		return finish(img, 0);
+		return finish(img, keep);
 	}
 	if(fault == 3){
 		full();
