@@ -290,6 +290,7 @@ cmdhelp(Console *c, int nf, char **f)
 		"users -- reload user table from adm snapshot\n"
 		"debug [level] -- set the debug level (no level: toggle)\n"
 		"show -- debug dumps\n"
+		"\ttree [name]\n"
 		"\tusers\n"
 		"\tfree\n");
 }
@@ -554,6 +555,20 @@ cmdshowfree(Console *c, int nf, char **f)
 	}
 }
 
+static void
+cmdshowtree(Console *c, int nf, char **f)
+{
+	char *name;
+
+	name = nf == 3 ? f[2] : "main";
+	if(dumptree(name, consline, c) == -1){
+		if(iserr(Enosnap))
+			cprint(c, "show: open '%s': does not exist\n", name);
+		else
+			cprint(c, "show: %s\n", errstr());
+	}
+}
+
 static Concmd cmds[] = {
 	{"check",	nil,	0, 0,	"check",	cmdcheck},
 	{"df",		nil,	0, 0,	"df",		cmddf},
@@ -568,6 +583,7 @@ static Concmd cmds[] = {
 	{"clear",	nil,	1, 2,	"clear [snap] key",	cmdclear},
 	{"debug",	"clock", 1, 1,	"debug clock seconds|now", cmdclock},
 	{"debug",	nil,	0, 1,	"debug [level]",	cmddebug},
+	{"show",	"tree",	0, 1,	"show tree [name]",	cmdshowtree},
 	{"show",	"users", 0, 0,	"show users",	cmdshowusers},
 	{"show",	"free",	0, 0,	"show free",	cmdshowfree},
 	{nil},

@@ -210,8 +210,9 @@ main(int argc, char **argv)
 	}
 	fd = dial(name);
 	s = reply(fd, &eof);
+	fputs(s, stdout);
 	if(eof)
-		sysfatal("the console hung up: %s", s);
+		sysfatal("the console hung up");
 	free(s);
 	if(optind < argc){
 		n = 1;
