@@ -23,7 +23,7 @@ struct Line {
 };
 
 static char *opname[Nmsgtype] = {
-	[Onop] =		"Onop",
+	[Onop] =	"Onop",
 	[Oinsert] =	"Oinsert",
 	[Odelete] =	"Odelete",
 	[Oclearb] =	"Oclearb",
