@@ -51,8 +51,6 @@ static char	arrow[] = "\xe2\x86\x92";	/* → (U+2192) */
 static char	snapusage[] = "usage: snap -[mdl] [old [new]]";
 static char	snapargs[] = "usage: snap -[md] old [new]";
 
-static Concmd	cmds[];
-
 /* ------------------------------------------------------------ output */
 
 static void
@@ -485,13 +483,6 @@ cmddebug(Console *c, int nf, char **f)
 	cprint(c, "debug %s %d\n", arrow, n);
 }
 
-/* A tick of the retention clock at time now; under cons.clk. */
-static void
-tick(vlong now)
-{
-	retaintick(now);
-}
-
 /*
  * debug clock SECONDS|now: a testing aid (gefs(8)).  From now on the
  * retention clock reads SECONDS (or the wall clock again), and a tick
@@ -518,7 +509,7 @@ cmdclock(Console *c, int nf, char **f)
 	cons.clock = t;
 	if(t == -1)
 		t = wallns()/1000000000LL;
-	tick(t);
+	retaintick(t);
 	qunlock(&cons.clk);
 	cprint(c, "clock %s %lld\n", arrow, (long long)t);
 }
@@ -1048,7 +1039,7 @@ tickproc(void *arg)
 		if(cons.tickquit)
 			break;
 		now = cons.clock != -1 ? cons.clock : wallns()/1000000000LL;
-		tick(now);
+		retaintick(now);
 	}
 	qunlock(&cons.clk);
 }
