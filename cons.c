@@ -197,10 +197,23 @@ onoff(char *s)
 
 /* --------------------------------------------------------- commands */
 
+/*
+ * The checker walks committed trees: commit first, or what the mounts
+ * changed since the last sync would look like leaked blocks.
+ */
+static int
+check(Linefn *out, void *arg)
+{
+	if(!isrdonly() && fssync() == -1)
+		return -1;
+	return checkvol(out, arg);
+}
+
 static void
 cmdcheck(Console *c, int nf, char **f)
 {
-	checkvol(consline, c);
+	if(check(consline, c) == -1 && !iserr(Echeck))
+		cprint(c, "check: %s\n", errstr());
 }
 
 static double
@@ -812,7 +825,7 @@ ctlcmd(char *buf, int n)
 		return 0;
 	}
 	if(nf == 1 && strcmp(f[0], "check") == 0)
-		return checkvol(logline, nil);
+		return check(logline, nil);
 	if(nf == 1 && strcmp(f[0], "users") == 0)
 		return fsreloadusers(logline, nil);
 	if(nf == 2 && strcmp(f[0], "delsnap") == 0){

@@ -1253,7 +1253,8 @@ fsopen(Req *q, Fcall *r)
 	}
 	if(fidaccess(f, &e->d, bits) == -1)
 		goto out;
-	if((bits & DMWRITE) && writable(f->mnt) == -1)
+	/* ctl takes commands on a read-only file system too: check, users */
+	if((bits & DMWRITE) && !(e->d.qid.path & Qmagic) && writable(f->mnt) == -1)
 		goto out;
 	if((e->d.mode & DMEXCL) && d->nopen > 0){
 		werrstr("%s", Elocked);
@@ -2383,9 +2384,12 @@ ctlreq(Req *q)
 	else if(t->count >= Ctlmax)
 		werrstr("%s", Elength);
 	else
-		ret = ctlcmd((char*)t->data, t->count);
+		ret = 0;
 	qunlock(&f->lk);
 	putfid(f);
+	/* not under f->lk: the commands take fs->mutlk, which comes first */
+	if(ret == 0)
+		ret = ctlcmd((char*)t->data, t->count);
 	if(ret == -1)
 		rerror(q, errstr());
 	else{

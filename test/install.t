@@ -5,7 +5,7 @@
 scratch
 
 # program and the main file that makes the Makefile build it
-progs="gefs:main.c 9p:cmd/9p.c 9pfuse:cmd/9pfuse.c"
+progs="gefs:main.c 9p:cmd/9p.c 9pfuse:cmd/9pfuse.c gefscons:cmd/gefscons.c"
 
 for prefix in /usr/local /opt/gefs; do
 	root=$T/root$(echo "$prefix" | tr / _)

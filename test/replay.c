@@ -7,6 +7,7 @@
  * replay -F [WORKLOAD...]		fail the device under each workload
  * replay -B [-g GEFS]			flip bytes in each kind of block
  * replay -S				fill the volume
+ * replay -K				kill -9 the writer at random, twenty times
  *
  * -k keeps the logs and images.  With -F, every failure the shim
  * injects (EIO, ENOSPC, short and torn writes, a failed flush) hits
@@ -754,8 +755,8 @@ parselog(char *d, long n)
 		r->type = d[o++];
 		switch(r->type){
 		case 'W':
-			if(o + 12 > n)
-				return -1;
+			if(o + 12 > n || o + 12 + (long)get32(d+o+8) > n)
+				return 0;	/* a log cut by a kill ends with a partial record */
 			r->off = get64(d+o);
 			r->n = get32(d+o+8);
 			r->buf = d+o+12;
@@ -766,6 +767,8 @@ parselog(char *d, long n)
 			lastf = nrec;
 			break;
 		case 'M':
+			if(o + 4 > n || o + 4 + (long)get32(d+o) > n)
+				return 0;
 			r->n = get32(d+o);
 			r->buf = d+o+4;
 			o += 4 + r->n;
@@ -1119,6 +1122,8 @@ points(long *wpt, long *fpt, int nf)
 	}
 }
 
+static long ncommit, ninflight;
+
 static char *kindname[] = {
 	[Seio] = "eio",
 	[Senospc] = "enospc",
@@ -1192,7 +1197,7 @@ grepfile(char *path, char *s)
  * takes new files again.
  */
 static int
-afterfault(char *img, char *log, char *why, int nwhy)
+afterfault(char *img, char *log, int andwrite, char *why, int nwhy)
 {
 	char *d;
 	long n;
@@ -1209,16 +1214,20 @@ afterfault(char *img, char *log, char *why, int nwhy)
 		if(!marks[i].intent){
 			last = i;
 			in = -1;
+			ncommit++;
 		}else
 			in = i;
+	ncommit--;	/* the first mark is the state it started from */
 	if(loadfs(img, 0, Cachesz) == -1){
 		snprintf(why, nwhy, "load: %s", errstr());
 		goto bad;
 	}
 	if(fs->qgen == marks[last].qgen)
 		i = last;
-	else if(fs->qgen > marks[last].qgen && in != -1)
+	else if(fs->qgen > marks[last].qgen && in != -1){
 		i = in;
+		ninflight++;
+	}
 	else{
 		snprintf(why, nwhy, "commit %lld, the last synced was %lld", (long long)fs->qgen, (long long)marks[last].qgen);
 		goto bad1;
@@ -1232,8 +1241,12 @@ afterfault(char *img, char *log, char *why, int nwhy)
 		snprintf(why, nwhy, "check: %s", report);
 		goto bad1;
 	}
-	/* and it takes new files */
 	model = marks[i];
+	if(!andwrite){
+		closefs();
+		goto done;
+	}
+	/* and it takes new files */
 	l = lbl(&model, "main");
 	if((m = getmount("main")) == nil || wfile(m, l, Maxfile-2, 0, 2, 7) == -1 || fssync() == -1){
 		snprintf(why, nwhy, "writing after the restart: %s", errstr());
@@ -1253,6 +1266,7 @@ afterfault(char *img, char *log, char *why, int nwhy)
 		goto bad1;
 	}
 	closefs();
+done:
 	free(d);
 	free(marks);
 	marks = nil;
@@ -1305,7 +1319,7 @@ onefault(Workload *w, char *base, int kind, long at, char *where)
 		good = 0;
 	}
 	if(good)
-		good = afterfault(img, log, why, sizeof why);
+		good = afterfault(img, log, 1, why, sizeof why);
 	ok(good, "%s: %s at %s %ld (%s): %s; after a restart the last synced commit is there, checks clean, takes new files",
 		w->name, kindname[kind], kind == Sflush ? "flush" : "write", at, where,
 		kind == Sshort ? "retried, no error" : kind == Storn ? "killed" : "read-only with a message");
@@ -1652,6 +1666,109 @@ full(void)
 	free(img);
 }
 
+/* ------------------------------------------------------- kill -9 loop */
+
+enum {
+	Nround	= 20,
+	Nkfile	= 60,
+};
+
+static int
+haslabel(char *name)
+{
+	int i;
+
+	for(i = 0; i < model.nl; i++)
+		if(strcmp(model.l[i].name, name) == 0)
+			return model.l[i].live;
+	return 0;
+}
+
+/* Random changes to main, a commit every few; runs until killed. */
+static void
+killchild(char *img, char *log, uvlong seed)
+{
+	char name[32], *t;
+	Mount *m;
+	int i, op;
+	Lbl *l;
+
+	rng = seed;
+	if(shiminit(log) == -1 || loadfs(img, 0, Cachesz) == -1)
+		_exit(5);
+	curimg = img;
+	model.qgen = fs->qgen;
+	t = mantext(&model);
+	shimmark(t);
+	free(t);
+	if((m = getmount("main")) == nil)
+		_exit(5);
+	l = lbl(&model, "main");
+	for(;;){
+		i = rand64() % Nkfile;
+		op = rand64() % 100;
+		if(!l->f[i].live || op < 40)
+			op = wfile(m, l, i, 0, 1 + rand64() % 4, 1 + rand64() % 1000);
+		else if(op < 60)
+			op = rmfile(m, l, i);
+		else if(op < 75)
+			op = mvfile(m, l, i);
+		else if(op < 85){
+			snprintf(name, sizeof name, "k%d", (int)(rand64() % 3));
+			op = haslabel(name) ? unsnap(name) : snap("main", name);
+		}else
+			op = wfile(m, l, i, 0, 2, 1 + rand64() % 1000);
+		if(op == -1)
+			_exit(4);
+		if(rand64() % 6 == 0 && commit() == -1)
+			_exit(4);
+	}
+}
+
+/*
+ * Start, change and commit, kill -9 at a random moment, restart: the
+ * volume checks clean and holds the last commit the child saw complete,
+ * or the one it was making, exactly.  Every round goes on from there.
+ */
+static void
+killloop(void)
+{
+	char *img, *lg, spec[400], why[512];
+	int r, st, good, nbad;
+	pid_t pid;
+
+	img = estrdup(mkimg("kill.img", Minream));
+	lg = estrdup(mkimg("kill.log", 0));
+	if(ream(img) == -1)
+		exit(1);
+	memset(&model, 0, sizeof model);
+	lbl(&model, "main");
+	snprintf(spec, sizeof spec, "log:%s", lg);
+	nbad = 0;
+	for(r = 0; r < Nround; r++){
+		fflush(stdout);
+		if((pid = fork()) == 0)
+			killchild(img, spec, 0x9e3779b97f4a7c15ULL * (r+1));
+		usleep(50000 + rand64() % 400000);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		why[0] = 0;
+		good = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+		if(!good)
+			snprintf(why, sizeof why, "the child ended by itself, status %#x", st);
+		else
+			good = afterfault(img, lg, 0, why, sizeof why);
+		if(!good){
+			nbad++;
+			diag("round %d: %s", r, why);
+		}
+	}
+	diag("%ld commits in all; %ld restarts found the commit being made when the kill came", ncommit, ninflight);
+	ok(nbad == 0 && ncommit >= Nround, "kill -9 loop: %d rounds of changes, commits and a kill at a random moment: each restart checks clean and holds exactly what was synced", Nround);
+	free(img);
+	free(lg);
+}
+
 static int
 finish(char *img, int keep)
 {
@@ -1676,8 +1793,11 @@ main(int argc, char **argv)
 	log = base = nil;
 	keep = 0;
 	fault = 0;
-	while((c = getopt(argc, argv, "SBFkg:l:b:")) != -1)
+	while((c = getopt(argc, argv, "KSBFkg:l:b:")) != -1)
 		switch(c){
+		case 'K':
+			fault = 4;
+			break;
 		case 'S':
 			fault = 3;
 			break;
@@ -1708,6 +1828,10 @@ main(int argc, char **argv)
 		return 1;
 	rng = 0x9e3779b97f4a7c15ULL;
 	img = estrdup(mkimg("replay.img", Minream));
+	if(fault == 4){
+		killloop();
+		return finish(img, 0);
+	}
 	if(fault == 3){
 		full();
 		return finish(img, 0);
