@@ -119,6 +119,11 @@ UNITS	= \
 	perm \
 	session
 
+# C programs the shell tests run, built like the unit tests: test/NAME.c
+# builds $(O)/test/NAME, which is not a TAP test itself.
+TOOLS	= \
+	fsx
+
 # libFuzzer targets: test/NAME.c with the sanitizers, whatever the build.
 # make test builds them; make alone does not need libclang-rt.
 FUZZCC	= clang
@@ -141,7 +146,7 @@ FUSELIBS = $(shell pkg-config --libs fuse3)
 
 all: $(PROGS) units
 
-units: $(foreach u,$(UNITS),$(O)/test/$(u))
+units: $(foreach u,$(UNITS) $(TOOLS),$(O)/test/$(u))
 
 fuzz: $(foreach f,$(FUZZ),$(O)/test/$(f))
 
@@ -188,8 +193,39 @@ $(O)/test/atomic: $(O)/test/atomic.o $(call obj,$(ATOMIC))
 test: all fuzz
 	sh test/run
 
-# Benchmarks (not part of make test): bench/NAME.c against its peers.
-bench: bench-engine
+# Benchmarks (not part of make test): bench/run measures gefs against
+# its peers (bench/README.md); BENCH_QUICK=1 make bench is the short run.
+# It needs the Debian packages of mk/deps bench, then the programs, the
+# helpers of bench/ and libfuse's passthrough example, which Debian ships
+# as source: it is compiled here from there, with its own flags.
+BENCHTOOLS = \
+	$(O)/bench/smallfiles \
+	$(O)/bench/betrfs \
+	$(O)/bench/stream \
+	$(O)/bench/snapvol \
+	$(O)/bench/engine \
+	$(O)/bench/passthrough
+PASSTHROUGH = /usr/share/doc/libfuse3-dev/examples/passthrough.c
+
+bench:
+	sh mk/deps bench
+	$(MAKE) $(PROGS) bench-tools
+	python3 bench/run
+
+bench-tools: $(BENCHTOOLS)
+
+$(O)/bench/smallfiles $(O)/bench/betrfs $(O)/bench/stream: $(O)/bench/%: $(O)/bench/%.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/bench/snapvol: $(O)/bench/snapvol.o $(O)/libgefs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The HAVE_ macros are what libfuse's own build finds on Linux: without
+# them the example leaves out utimens, fallocate, xattrs, copy_file_range.
+$(O)/bench/passthrough: $(PASSTHROUGH)
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -DHAVE_UTIMENSAT -DHAVE_POSIX_FALLOCATE -DHAVE_SETXATTR \
+		-DHAVE_COPY_FILE_RANGE $(FUSECFLAGS) -o $@ $< $(FUSELIBS)
 
 $(O)/bench/engine: $(O)/bench/engine.o $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -llmdb
@@ -211,7 +247,7 @@ install: all
 clean:
 	rm -rf o o.* gefs 9p 9pfuse gefscons
 
-.PHONY: all units fuzz test install clean bench bench-engine
+.PHONY: all units fuzz test install clean bench bench-tools bench-engine
 .SECONDARY:
 
 -include $(wildcard $(O)/*.d $(O)/*/*.d)

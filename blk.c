@@ -518,6 +518,26 @@ blkisfree(vlong addr)
 }
 
 /*
+ * The reserve (format §9.6) is for what frees space: a thread inside
+ * reserveenter may use it (sync, and batches of deletions), so that a
+ * full volume can still commit and be cleaned up without the console's
+ * reserve switch (fs->usereserve), which opens it to everyone.
+ */
+static _Thread_local int inreserve;
+
+void
+reserveenter(void)
+{
+	inreserve++;
+}
+
+void
+reserveleave(void)
+{
+	inreserve--;
+}
+
+/*
  * One block from a: the lowest free block for sequential allocations,
  * else the highest (format §9.3).  Ordinary allocations leave the
  * reserve alone (format §9.6).  Under a->lk.
@@ -528,7 +548,7 @@ arenaalloc(Arena *a, int seq)
 	Fnode *f;
 	vlong addr;
 
-	if(a->free == nil || (!agetl(&fs->usereserve) && a->size - a->used <= a->reserve)){
+	if(a->free == nil || (!agetl(&fs->usereserve) && !inreserve && a->size - a->used <= a->reserve)){
 		werrstr("%s", Efull);
 		return -1;
 	}
@@ -1666,6 +1686,7 @@ dosync(int compress)
 	ap = emalloc(fs->narena*sizeof(Bptr));
 	memset(&dl, 0, sizeof dl);
 	qlock(&fs->mutlk);
+	reserveenter();
 	if(updatemounts() == -1)
 		goto fail0;
 	if(dlsync() == -1)
@@ -1722,6 +1743,7 @@ dosync(int compress)
 	lock(&fs->dirtylk);
 	fs->dirty = 0;
 	unlock(&fs->dirtylk);
+	reserveleave();
 	qunlock(&fs->mutlk);
 
 	if(qfence() == -1
@@ -1740,6 +1762,7 @@ dosync(int compress)
 	epochclean();
 	return 0;
 fail0:
+	reserveleave();
 	qunlock(&fs->mutlk);
 fail:
 	broke("sync: %s", errstr());

@@ -370,7 +370,11 @@ markdat(Fsck *f, vlong node, char *k, int nk, char *v, int nv)
 	if(nv != Ptrsz)
 		return;
 	bp = unpackbp(v);
-	snprintf(who, sizeof who, "node %llx key %s", (unsigned long long)node, keyfmt(kb, sizeof kb, k, nk));
+	if(nk == Offksz)
+		snprintf(who, sizeof who, "node %llx: file %llx offset %llx", (unsigned long long)node,
+			(unsigned long long)get64(k+1), (unsigned long long)get64(k+9));
+	else
+		snprintf(who, sizeof who, "node %llx key %s", (unsigned long long)node, keyfmt(kb, sizeof kb, k, nk));
 	usedas(f, bp.addr, Udata, blkhash(k, nk), who);
 	if(!bsetadd(&f->reach, bp.addr))
 		return;
@@ -698,6 +702,28 @@ checklog(Fsck *f, Arena *a, int i)
 	free(buf);
 }
 
+/*
+ * The trees of mounted labels with changes not committed yet name
+ * blocks too: checked and named like the committed ones.
+ */
+static void
+checkmounts(Fsck *f)
+{
+	Mount *m;
+	Tree *t;
+
+	qlock(&fs->mountlk);
+	for(m = fs->mounts; m != nil; m = m->next){
+		t = m->root;
+		if(t == &fs->snap || bsethas(&f->reach, t->bp.addr))
+			continue;
+		if(checktree(t, f->c.out, f->c.arg) != 0)
+			fbad(f, "mounted label %s: its tree is broken", m->name);
+		marktree(f, t->bp, t->ht);
+	}
+	qunlock(&fs->mountlk);
+}
+
 /* Allocated blocks of arena a that nothing names. */
 static void
 findleaks(Fsck *f, Arena *a)
@@ -758,6 +784,7 @@ checkfs(void (*out)(void*, char*), void *arg, vlong *leaked)
 		fbad(&f, "the snap tree is broken");
 	marktree(&f, fs->snap.bp, fs->snap.ht);
 	checksnaps(&f);
+	checkmounts(&f);
 	for(i = 0; i < fs->narena; i++){
 		a = &fs->arenas[i];
 		qlock(&a->lk);

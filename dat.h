@@ -330,7 +330,6 @@ struct Blk {
  */
 struct Tree {
 	Lock	lk;
-	long	memref;		/* atomic: in-memory references */
 	int	ht;		/* height; 1 = the root is a leaf */
 	Bptr	bp;		/* root */
 	vlong	gen;		/* the record this tree was loaded from */
@@ -567,7 +566,7 @@ struct Upd {
 	Bptr	*dead;		/* data blocks released by applied messages (format §7.2) */
 	int	ndead;
 	int	maxdead;
-	int	deletes;	/* the batch holds delete-type messages */
+	int	deletes;	/* delete-type messages in the batch */
 };
 
 /* ------------------------------------------------------------------ check.c */
@@ -940,7 +939,7 @@ enum {
 	Ntaghash	= 64,		/* per connection */
 	Ndenthash	= 1024,
 	Ndentlk		= 64,		/* dent buckets share these locks */
-	Clearbatch	= 1024,		/* data records cleared per upsert */
+	Clearbatch	= 65536,	/* data records cleared per upsert: 1 GiB of file, ~4 MiB of messages */
 };
 
 /* Transports a connection came from: what proves who is attaching. */
@@ -996,7 +995,6 @@ struct Conn {
 	Rmsg	*outtl;
 	int	quit;
 	pthread_t writer;
-	pthread_t reader;
 
 	Lock	fidlk;
 	Fid	*fids[Nfidhash];
@@ -1093,6 +1091,10 @@ struct Mlist {
 	char	*pool;
 	int	npool;
 	int	apool;
+	Tree	*t;		/* the tree the new blocks are for */
+	Blk	**blk;		/* new data blocks the messages point at, held */
+	int	nblk;
+	int	ablk;
 };
 
 /* Where a walk is: a mount and an entry, or the dump root (m nil). */

@@ -140,6 +140,8 @@ void	freebp(Tree*, Bptr);
  *		at that commit, reusable once it is durable.
  * killblk	a block still in a committed snapshot: its deadlist.
  * broke	the file system goes read-only, with this message.
+ * reserveenter/leave	the calling thread may allocate from the
+ *		reserve meanwhile: sync, deletions, snapshot deletion.
  */
 extern Bptr Zb;
 
@@ -170,6 +172,8 @@ void	starttimer(void);
 void	stoptimer(void);
 void	markdirty(void);
 void	broke(char*, ...) __attribute__((format(printf, 1, 2)));
+void	reserveenter(void);
+void	reserveleave(void);
 int	isrdonly(void);
 char*	blktype(int);
 void	bvadd(Bvec*, Bptr);

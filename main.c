@@ -133,7 +133,7 @@ main(int argc, char **argv)
 	}
 	if(check)
 		return checkonly(dev, cachesz);
-	/* every thread inherits the signal mask of the one that starts it */
+	/* before the first thread starts: they all inherit the mask */
 	srvsignals();
 	if(loadfs(dev, rdonly, cachesz) == -1)
 		sysfatal("load fs: %s", errstr());
@@ -141,6 +141,6 @@ main(int argc, char **argv)
 	if(fsloadusers(cf.permissive) == -1)
 		sysfatal("load users: %s", errstr());
 	cf.rdonly = rdonly;
-	/* reader threads may still block on standard input: exit, not return */
+	/* threads may still be reading standard input: exit, not return */
 	exit(serve(&cf));
 }

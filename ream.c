@@ -331,7 +331,9 @@ growfs(char *dev, vlong cachesz)
 	asz = space/Growarenas;
 	asz = asz - asz % Blksz - 2*Blksz;
 	printf("growing %s\n", dev);
-	/* nobody else runs yet: the arenas may move */
+	/* the syncer is idle once the queue is drained: the arenas may move */
+	if(qfence() == -1)
+		goto err;
 	na = emalloc(n*sizeof(Arena));
 	memcpy(na, fs->arenas, fs->narena*sizeof(Arena));
 	for(i = 0; i < fs->narena; i++)

@@ -45,13 +45,9 @@ done
 ns=${NAMESPACE:-/tmp/ns.$USER.${DISPLAY:-:0}}
 sock=$ns/$name
 
-# Is anything listening on the socket?  A socket file alone may be stale.
+# Is a 9P server answering on the socket?  A socket file alone may be stale.
 listening() {
-	if [ -r /proc/net/unix ]; then
-		awk -v p="$1" '$NF == p { found = 1 } END { exit !found }' /proc/net/unix
-	else
-		[ -S "$1" ]
-	fi
+	[ -S "$1" ] && ./9p -a "unix!$1" -u none stat / >/dev/null 2>&1
 }
 
 if listening "$sock"; then
@@ -89,6 +85,9 @@ if [ -x ./9pfuse ]; then
 	echo "  mkdir -p /mnt/gefs && ./9pfuse 'unix!$sock' /mnt/gefs"
 else
 	echo "  (the 9pfuse bridge is not built yet in this checkout)"
+fi
+if [ -x ./gefscons ]; then
+	echo "  ./gefscons -n $name df        (the console: try help)"
 fi
 echo
 echo "From a Plan 9 machine:"

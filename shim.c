@@ -16,8 +16,8 @@
  *	fail:N:flush	the Nth flush fails with EIO
  *
  * Specifications are separated by commas.  Writes and flushes are
- * counted from 1, from the start of the process, in the order the log
- * records them.
+ * counted from 1, from shiminit (the start of gefs), in the order the
+ * log records them.
  *
  * The log: the line "gefs shim log 1\n", then records, each a type
  * byte: 'W', a u64 offset, a u32 length and the bytes written (what
@@ -75,7 +75,11 @@ shiminit(char *spec)
 
 	if(spec == nil || *spec == 0)
 		return 0;
-	qlockinit(&shim.lk);
+	if(!shim.on)
+		qlockinit(&shim.lk);
+	shim.nwrite = shim.nflush = 0;
+	shim.failat = 0;
+	shim.fail = 0;
 	s = estrdup(spec);
 	r = 0;
 	for(p = s; p != nil && r == 0; p = q){

@@ -410,7 +410,11 @@ killblk(Tree *t, Bptr bp)
 	if(d->ins == nil){
 		if(fs->ndlist >= fs->dlcmax)
 			closelru();
-		if((b = newblk(&fs->snap, Tdlist, 0)) == nil)
+		/* without it the killed block would leak: the reserve is for this */
+		reserveenter();
+		b = newblk(&fs->snap, Tdlist, 0);
+		reserveleave();
+		if(b == nil)
 			return -1;
 		b->logp = d->hd;
 		d->ins = b;
@@ -1232,7 +1236,6 @@ openmount(char *name)
 	}
 	t->memgen = newgen();
 	t->dirty = 0;
-	t->memref = 1;
 	m = emalloc(sizeof *m);
 	m->name = estrdup(name);
 	m->flag = flag;
@@ -1350,7 +1353,6 @@ commitmount(Mount *m, Rwork *w)
 	n->nref = 0;
 	n->succ = -1;
 	n->base = o.base;
-	n->memref = 1;
 	collapse = o.nlbl <= 1 && o.nref == 0 && o.succ == -1;
 	b = emalloc(sizeof *b);
 	if(collapse){
@@ -1614,7 +1616,9 @@ snapdelete(char *name)
 
 	memset(&w, 0, sizeof w);
 	qlock(&fs->mutlk);
+	reserveenter();		/* it frees space: a full volume must allow it */
 	r = dellabel(name, &w);
+	reserveleave();
 	qunlock(&fs->mutlk);
 	runwork(&w, 1);
 	epochclean();

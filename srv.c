@@ -12,6 +12,8 @@
 #include <signal.h>
 #include <unistd.h>
 #include <pwd.h>
+#include <poll.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -26,6 +28,7 @@
 #include "cmd/client.h"
 
 static Listener	*listeners;
+static int	wakefd[2] = {-1, -1};	/* closed to stop the listeners */
 
 /*
  * The signals that end the server are taken by serve() with sigwait:
@@ -78,6 +81,19 @@ peeruid(int fd, uid_t *uid)
 #endif
 }
 
+/*
+ * Listeners do not block in accept (a connection may go between poll
+ * and accept); connections block (on BSD they would inherit that).
+ */
+static void
+setblocking(int fd, int block)
+{
+	int fl;
+
+	if((fl = fcntl(fd, F_GETFL)) != -1)
+		fcntl(fd, F_SETFL, block ? fl & ~O_NONBLOCK : fl | O_NONBLOCK);
+}
+
 /* A console client must be root or our owner (the socket is 0600 as well). */
 static void
 conslisten(Listener *l, int fd)
@@ -102,20 +118,29 @@ listenproc(void *arg)
 	struct sockaddr_storage sa;
 	socklen_t n;
 	char addr[1200], host[NI_MAXHOST], port[NI_MAXSERV], *name;
+	struct pollfd pfd[2];
 	uid_t uid;
 	int fd, trusted;
 
 	l = arg;
+	pfd[0].fd = l->fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = wakefd[0];
+	pfd[1].events = POLLIN;
 	for(;;){
-		n = sizeof sa;
-		fd = accept(l->fd, (struct sockaddr*)&sa, &n);
-		if(agetl(&l->stop)){
-			if(fd >= 0)
-				close(fd);
+		/* poll, not accept alone: a closed listener wakes no accept everywhere */
+		if(poll(pfd, 2, -1) == -1 && errno != EINTR){
+			warn("poll %s: %s", l->addr, strerror(errno));
 			break;
 		}
+		if(agetl(&l->stop) || (pfd[1].revents & (POLLIN|POLLHUP)))
+			break;
+		if(!(pfd[0].revents & (POLLIN|POLLERR|POLLHUP)))
+			continue;
+		n = sizeof sa;
+		fd = accept(l->fd, (struct sockaddr*)&sa, &n);
 		if(fd < 0){
-			if(errno == EINTR || errno == ECONNABORTED)
+			if(errno == EINTR || errno == ECONNABORTED || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
 			warn("accept %s: %s", l->addr, strerror(errno));
 			if(errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM){
@@ -125,6 +150,7 @@ listenproc(void *arg)
 			}
 			break;
 		}
+		setblocking(fd, 1);
 		if(l->net == Ccons){
 			conslisten(l, fd);
 			continue;
@@ -264,6 +290,8 @@ mklistener(int fd, int net, char *addr, char *path)
 {
 	Listener *l;
 
+	setblocking(fd, 0);
+
 	l = emalloc(sizeof *l);
 	l->fd = fd;
 	l->net = net;
@@ -371,10 +399,10 @@ unannounce(void)
 {
 	Listener *l, *n;
 
-	for(l = listeners; l != nil; l = l->next){
+	for(l = listeners; l != nil; l = l->next)
 		asetl(&l->stop, 1);
-		shutdown(l->fd, SHUT_RDWR);
-	}
+	if(wakefd[1] != -1)
+		close(wakefd[1]);
 	for(l = listeners; l != nil; l = n){
 		n = l->next;
 		if(l->tid != 0)
@@ -387,6 +415,18 @@ unannounce(void)
 		free(l);
 	}
 	listeners = nil;
+}
+
+/* Did anything change since the last sync?  If not, stopping writes nothing. */
+static int
+dirty(void)
+{
+	int d;
+
+	lock(&fs->dirtylk);
+	d = fs->dirty;
+	unlock(&fs->dirtylk);
+	return d;
 }
 
 /*
@@ -407,6 +447,8 @@ serve(Srvconf *cf)
 		unannounce();
 		return 1;
 	}
+	if(pipe(wakefd) == -1)
+		sysfatal("pipe: %s", strerror(errno));
 	fsstart(cf);
 	consstart(cf);
 	for(l = listeners; l != nil; l = l->next)
@@ -432,7 +474,7 @@ serve(Srvconf *cf)
 	if(!cf->rdonly)
 		stoptimer();
 	st = 0;
-	if(!cf->rdonly && !isrdonly() && haltfs() == -1){
+	if(!cf->rdonly && !isrdonly() && dirty() && haltfs() == -1){
 		warn("final sync: %s", errstr());
 		st = 1;
 	}

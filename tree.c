@@ -1544,7 +1544,10 @@ upsert(Tree *t, Msg *msg, int nmsg)
 	u.t = t;
 	for(i = 0; i < nmsg; i++)
 		if(isdel(msg[i].op))
-			u.deletes = 1;
+			u.deletes++;
+	/* deleting frees space: a full volume must still allow it */
+	if(u.deletes == nmsg)
+		reserveenter();
 	ht = t->ht;
 	if(ht < 1 || ht > Maxht){
 		werrstr("%s: tree height %d", Ecorrupt, ht);
@@ -1628,11 +1631,15 @@ upsert(Tree *t, Msg *msg, int nmsg)
 	for(i = 0; i < u.ndead; i++)
 		freebp(t, u.dead[i]);
 	updfree(&u);
+	if(u.deletes == nmsg)
+		reserveleave();
 	return 0;
 
 error:
 	for(i = 0; i < u.nmade; i++)
 		freeblk(t, u.made[i]);
 	updfree(&u);
+	if(u.deletes == nmsg)
+		reserveleave();
 	return -1;
 }

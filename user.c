@@ -21,9 +21,10 @@
  * Parsing.  Unlike the reference, every problem in the file is reported
  * with its line number, and any problem fails the whole parse: a table
  * that half loads would silently change who may do what.  For the same
- * reason a last line without its newline is an error (the reference drops
- * it silently, which loses the user an editor appended last), and so are
- * duplicate ids and names (the reference lets the first one win).
+ * reason duplicate ids and names are errors (the reference lets the first
+ * one win).  A last line without its newline is read like any other: the
+ * reference drops it silently, which loses the user an editor appended
+ * last, and refusing it would stop a volume from 9front from loading.
  */
 #include <stdio.h>
 #include <stdarg.h>
@@ -350,8 +351,11 @@ parseusers(char *buf, int n, Linefn *diag, void *arg)
 	}
 	e = buf + n;
 	max = 0;
-	for(p = buf; p < e && (nl = memchr(p, '\n', e - p)) != nil; p = nl+1)
+	for(p = buf; p < e; p = nl+1){
 		max++;
+		if((nl = memchr(p, '\n', e - p)) == nil)
+			break;
+	}
 	for(hs = 16; hs < 2*max; hs <<= 1)
 		;
 
@@ -373,10 +377,8 @@ parseusers(char *buf, int n, Linefn *diag, void *arg)
 	for(p = buf; p < e; p = nl+1){
 		line++;
 		nl = memchr(p, '\n', e - p);
-		if(nl == nil){
-			udiag(&ps, line, "missing newline at end of file");
-			break;
-		}
+		if(nl == nil)
+			nl = e;
 		parseline(&ps, line, p, nl - p);
 	}
 

@@ -333,7 +333,8 @@ lsdir(Cfid *root, char *path, int useprefix)
 		return -1;
 	}
 	cclunk(f);
-	qsort(d, nd, sizeof d[0], dircmp);
+	if(nd > 0)
+		qsort(d, nd, sizeof d[0], dircmp);
 	lsprint(d, nd, path, useprefix);
 	free(d);
 	return 0;

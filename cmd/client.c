@@ -252,6 +252,7 @@ sethangup(Cfs *fs, char *fmt, ...)
 			if(fs->tag[i].busy)
 				rwakeup(&fs->tag[i].r);
 		rwakeupall(&fs->tagwait);
+		rwakeupall(&fs->dead);
 	}
 	qunlock(&fs->lk);
 	/* let the server and our reader know at once */
@@ -409,6 +410,7 @@ freecfs(Cfs *fs)
 	for(i = 0; i < Ntag; i++)
 		pthread_cond_destroy(&fs->tag[i].r.c);
 	pthread_cond_destroy(&fs->tagwait.c);
+	pthread_cond_destroy(&fs->dead.c);
 	pthread_mutex_destroy(&fs->lk.m);
 	pthread_mutex_destroy(&fs->wlk.m);
 	free(fs->hangup);
@@ -437,6 +439,7 @@ cfsmount(int fd, u32int msize)
 	qlockinit(&fs->lk);
 	qlockinit(&fs->wlk);
 	rendezinit(&fs->tagwait, &fs->lk);
+	rendezinit(&fs->dead, &fs->lk);
 	for(i = 0; i < Ntag; i++){
 		rendezinit(&fs->tag[i].r, &fs->lk);
 		fs->freetag[i] = Ntag-1-i;
@@ -468,7 +471,8 @@ cfsdial(char *addr, u32int msize)
 }
 
 /*
- * Hang up and free fs.  No call may be in flight; fids left unclunked
+ * Hang up and free fs.  No call may be in flight, nor a cfshungup
+ * waiting (shut fs->fd down and let it return first); fids left unclunked
  * are the server's to clunk, and their Cfids may only be cclunk'ed.
  */
 void
@@ -478,6 +482,24 @@ cfsclose(Cfs *fs)
 	pthread_join(fs->reader, nil);
 	close(fs->fd);
 	freecfs(fs);
+}
+
+/*
+ * Wait until the connection is dead and say why: for a program that
+ * must act when the server goes away rather than at its next call.
+ * The string lives as long as fs.
+ */
+char*
+cfshungup(Cfs *fs)
+{
+	char *why;
+
+	qlock(&fs->lk);
+	while(fs->hangup == nil)
+		rsleep(&fs->dead);
+	why = fs->hangup;
+	qunlock(&fs->lk);
+	return why;
 }
 
 static int

@@ -53,6 +53,7 @@ struct Cfs {
 	QLock		wlk;		/* one frame at a time on fd */
 	QLock		lk;		/* everything below */
 	Rendez		tagwait;	/* for a free tag */
+	Rendez		dead;		/* for the hang-up (cfshungup) */
 	Ctag		tag[Ntag];
 	u16int		freetag[Ntag];
 	int		nfreetag;
@@ -86,6 +87,7 @@ Cfs*	cfsdial(char *addr, u32int msize);
 void	cfsclose(Cfs*);
 int	cfsrpc(Cfs*, Fcall *tx, Fcall *rx, uchar **framep);
 Cfid*	cfsattach(Cfs*, char *uname, char *aname);
+char*	cfshungup(Cfs*);
 
 /* fids */
 int	pathsplit(char *path, char **elem, int nelem);

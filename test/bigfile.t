@@ -1,7 +1,7 @@
 #!/bin/sh
 # 9p end to end: write 100 MB, read it back, the same bytes; again after
 # a restart, and at msize 8 KiB; remove and write it twice more, which
-# fits only if removal frees the blocks.
+# fits only if removal frees the blocks; fill the volume, remove, write.
 . "${0%/*}/lib.sh"
 scratch
 mkvol "$T/img" || { notok "ream"; done_testing; exit 1; }
@@ -27,6 +27,22 @@ for i in 1 2; do
 	is "$?" 0 "write it again: the space came back ($i)"
 done
 is "$("$NINEP" -u glenda read /big | sha256sum)" "$want" "the same bytes"
+
+# a full volume: writing fails, removing still works and makes room
+"$NINEP" -u glenda rm /big
+head -c 300000000 /dev/zero | "$NINEP" -u glenda write /full 2>"$T/err"
+is "$? $(cat "$T/err")" "1 9p: write /full: file system full" "300 MB do not fit: file system full"
+"$NINEP" -u glenda sync
+is "$?" 0 "a full volume still syncs"
+"$NINEP" -u glenda rm /full
+is "$?" 0 "and removes"
+# freed blocks are reusable once commits have made their freeing durable
+"$NINEP" -u glenda -A adm read /status | sed 's/^/# before: /'
+"$NINEP" -u glenda sync && "$NINEP" -u glenda sync && "$NINEP" -u glenda sync
+"$NINEP" -u glenda -A adm read /status | sed -n 's/^usage/# after three syncs: usage/p'
+"$NINEP" -u glenda write /big <"$T/big"
+is "$?" 0 "which makes room again"
+is "$("$NINEP" -u glenda read /big | sha256sum)" "$want" "the same bytes, written after the volume was full"
 stopgefs
 is "$?" 0 "gefs exits 0"
 done_testing

@@ -13,7 +13,7 @@
 #include "test/vol.h"
 
 enum {
-	Batch	= 64,
+	Nbatch	= 64,
 	Nlook	= 100000,	/* lookups checked per stage */
 };
 
@@ -76,13 +76,13 @@ order(vlong n, int how)
 static int
 apply(vlong *o, vlong from, vlong to, int op)
 {
-	static char ks[Batch][16], vs[Batch][100];
-	Msg m[Batch];
+	static char ks[Nbatch][16], vs[Nbatch][100];
+	Msg m[Nbatch];
 	vlong i;
 	int n;
 
 	for(i = from; i < to; ){
-		for(n = 0; n < Batch && i < to; n++, i++){
+		for(n = 0; n < Nbatch && i < to; n++, i++){
 			mkkey(ks[n], o[i]);
 			m[n].op = op;
 			m[n].kv.k = ks[n];

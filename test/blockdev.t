@@ -4,6 +4,9 @@
 # both; without them this test fails rather than skip).
 . "${0%/*}/lib.sh"
 scratch
+# loads serve 9P on an empty standard input (-s), which ends the server
+NAMESPACE=$T/ns
+export NAMESPACE
 truncate -s $((256*1024*1024)) $T/backing
 if dev=$(losetup -f --show $T/backing 2>$T/err); then
 	ok "a loop device: $dev"
@@ -16,7 +19,7 @@ fi
 check "ream the block device" sh -c "'$GEFS' -m 16 -r glenda -f $dev >/dev/null"
 check "the independent reader finds a freshly reamed volume" \
 	python3 "$top/test/gefsread.py" check $dev --ream glenda
-"$GEFS" -m 16 -f $dev >$T/out 2>$T/err
+"$GEFS" -m 16 -s -f $dev </dev/null >$T/out 2>$T/err
 check "it loads" grep -q "^load $dev:" $T/err
 check "with the device's geometry" grep -q '^	narenas:	8$' $T/err
 blockdev --flushbufs $dev 2>/dev/null

@@ -494,6 +494,7 @@ struct Worker {
 	int		id;
 	int		bad;
 	pthread_t	tid;
+	char		*why;	/* watcher: cfshungup's answer */
 };
 
 /* Every worker has one request in flight; answer all, last first. */
@@ -691,10 +692,20 @@ stater(void *v)
 		w->bad++;
 }
 
+/* cfshungup: a thread that waits for the connection to die. */
+static void
+watcher(void *v)
+{
+	Worker *w;
+
+	w = v;
+	w->why = cfshungup(w->fs);
+}
+
 static void
 hangup(void)
 {
-	Worker w[Nhang];
+	Worker w[Nhang], watch;
 	Fcall tx, rx;
 	uchar *frame;
 	Peer p;
@@ -702,6 +713,9 @@ hangup(void)
 	int i, bad;
 
 	fs = mount(&p, 8192, hangscript, nil);
+	memset(&watch, 0, sizeof watch);
+	watch.fs = fs;
+	launch(watcher, &watch, "watcher", &watch.tid);
 	for(i = 0; i < Nhang; i++){
 		w[i].fs = fs;
 		w[i].id = i;
@@ -716,6 +730,10 @@ hangup(void)
 		bad += w[i].bad;
 	}
 	ok(bad == 0, "hang-up: all %d waiting calls fail with 'server hung up'", Nhang);
+	pthread_join(watch.tid, nil);
+	ok(watch.why != nil && strcmp(watch.why, "server hung up") == 0,
+		"hang-up: cfshungup returns, saying why");
+	ok(strcmp(cfshungup(fs), "server hung up") == 0, "hang-up: cfshungup after it returns at once");
 	memset(&tx, 0, sizeof tx);
 	tx.type = Tclunk;
 	ok(cfsrpc(fs, &tx, &rx, &frame) < 0 && strcmp(errstr(), "server hung up") == 0,

@@ -14,4 +14,5 @@ startgefs -f "$T/img" -m 64 || { notok "gefs restarts"; done_testing; exit 1; }
 subtap "$top/$O/test/concur" -c "unix!$NAMESPACE/gefs"
 stopgefs
 is "$?" 0 "gefs exits 0 on SIGTERM"
+check "every file was let go" sh -c "! grep 'still held' '$T/gefs.log'"
 done_testing

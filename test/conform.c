@@ -146,14 +146,17 @@ testattach(void)
 	if(isr(rx, Rattach, "attach adm"))
 		is(rx->qid.path, Qadm, "adm's root is qid 1");
 	isr(tattach(r, 3, NOFID, user, "empty"), Rattach, "attach empty");
+	isr(twalk(r, 3, 9, ""), Rwalk, "clone empty's root");
+	iserror(tcreate(r, 9, "x", 0664, OWRITE), Erdonly, "empty is a snapshot: create fails");
+	iserror(tremove(r, 9), Erdonly, "nor its root removed");
 	rx = tattach(r, 4, NOFID, user, "dump");
 	if(isr(rx, Rattach, "attach dump"))
 		ok(rx->qid.path == Qdump && rx->qid.type == QTDIR, "dump root qid %llx",
 			(unsigned long long)rx->qid.path);
-	isr(tattach(r, 5, NOFID, user, "%main"), Rattach, "%main for a member of adm");
-	iserror(tattach(r, 6, NOFID, "none", "%main"), Eperm, "%main for none");
+	isr(tattach(r, 5, NOFID, user, "%main"), Rattach, "%%main for a member of adm");
+	iserror(tattach(r, 6, NOFID, "none", "%main"), Eperm, "%%main for none");
 	isr(tattach(r, 6, NOFID, "none", "main"), Rattach, "main for none");
-	isr(tattach(r, 7, NOFID, user, "%dump"), Rattach, "%dump");
+	isr(tattach(r, 7, NOFID, user, "%dump"), Rattach, "%%dump");
 
 	/* strings of the largest size 9P allows */
 	big = emalloc(Maxstr+1);
@@ -418,7 +421,9 @@ testopen(void)
 		tclunk(r, 1);
 		usleep(50*1000);
 	}
-	ok(rx != nil && rx->type == Rwalk && rx->nwqid == 1, "a hang-up removes remove-on-close files");
+	if(!ok(rx != nil && rx->type == Rwalk && rx->nwqid == 1, "a hang-up removes remove-on-close files"))
+		diag("after %u tries: %s %s nwqid %d", vers, rx ? fcallname(rx->type) : "no reply",
+			rx && rx->type == Rerror ? rx->ename : "", rx ? rx->nwqid : -1);
 	rawclose(r);
 }
 

@@ -11,4 +11,5 @@ check "gefs still runs" kill -0 $GEFSPID
 stopgefs
 is "$?" 0 "gefs exits 0 on SIGTERM"
 check "the service socket is gone" test ! -e "$NAMESPACE/gefs"
+check "every file was let go" sh -c "! grep 'still held' '$T/gefs.log'"
 done_testing

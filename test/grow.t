@@ -3,6 +3,9 @@
 # until the 255-arena limit; each grown volume loads and checks.
 . "${0%/*}/lib.sh"
 scratch
+# loads serve 9P on an empty standard input (-s), which ends the server
+NAMESPACE=$T/ns
+export NAMESPACE
 B=16384
 img=$T/vol
 
@@ -34,7 +37,7 @@ for size in $((3<<29)) $((2<<30)); do
 	{ echo "growing $img"; newarenas $n $size $end; } >$T/want
 	check "$size: four arenas where format §10.4 puts them" cmp -s $T/out $T/want
 	n=$((n+4))
-	"$GEFS" -m 16 -f $img >$T/out 2>$T/err
+	"$GEFS" -m 16 -s -f $img </dev/null >$T/out 2>$T/err
 	check "$size: loads with $n arenas" grep -q "^	narenas:	$n\$" $T/err
 	check "$size: the independent reader verifies every hash, no leaks" python3 "$top/test/gefsread.py" check $img
 	sb1=$(( size - size % B - B ))
@@ -44,13 +47,21 @@ for size in $((3<<29)) $((2<<30)); do
 	end=$((end + 4*(asz + 2*B)))
 done
 
-sum=$(md5sum <$img)
+# the blocks a grow would rewrite: both superblocks, every arena header
+meta() {
+	for b in 0 $(( (2<<30) / B - 1 )); do
+		dd if=$img bs=$B skip=$b count=1 2>/dev/null
+	done | md5sum
+	python3 "$top/test/gefsread.py" blocks $img | md5sum
+	python3 "$top/test/gefsread.py" freemap $img | md5sum
+}
+sum=$(meta)
 truncate -s $((2<<30 + 32*1024*1024)) $img
 "$GEFS" -m 16 -g -f $img >$T/out 2>$T/err
 is "$?" 1 "growing into 32 MiB is refused"
 check "with upstream's message" grep -q 'new arenas too small (.*), not growing' $T/err
 truncate -s $((2<<30)) $img
-is "$(md5sum <$img)" "$sum" "and the volume is untouched"
+is "$(meta)" "$sum" "and the volume is untouched"
 
 # grow until the 255-arena limit of format §18.6
 size=$((2<<30))
@@ -65,7 +76,7 @@ truncate -s $((size + 70*1024*1024)) $img
 "$GEFS" -m 32 -g -f $img >/dev/null 2>$T/err
 is "$?" 1 "256 arenas are refused"
 check "saying so" grep -q 'at most 255' $T/err
-"$GEFS" -m 32 -f $img >/dev/null 2>$T/err
+"$GEFS" -m 32 -s -f $img </dev/null >/dev/null 2>$T/err
 check "252 arenas load" grep -q "^	narenas:	252\$" $T/err
 check "and check" python3 "$top/test/gefsread.py" check $img
 done_testing

@@ -10,4 +10,5 @@ subtap "$top/$O/test/hostile" "unix!$NAMESPACE/gefs"
 check "gefs still runs" kill -0 $GEFSPID
 stopgefs
 is "$?" 0 "gefs exits 0 on SIGTERM"
+check "every file was let go" sh -c "! grep 'still held' '$T/gefs.log'"
 done_testing

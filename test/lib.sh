@@ -173,3 +173,78 @@ subtap() {
 	[ -s "$T/sub.err" ] && sed 's/^/# /' "$T/sub.err"
 	is "$subrc" 0 "${1##*/} exits 0"
 }
+
+# ------------------------------------------------ FUSE mounts (9pfuse tests)
+#   needfuse		fail (not skip) unless FUSE works here
+#   bigvol IMG SIZE	a sparse image of SIZE, reamed for glenda
+#   fusemount DIR ARGS...	9pfuse ARGS... unix!$NAMESPACE/gefs DIR as glenda,
+#			returns when mounted; unmounted at exit in any case
+#   fusemountfg DIR ARGS...	the same with -f in the background, stderr to
+#			$T/9pfuse.fg.log; sets FUSEPID; returns when mounted
+#   fuseumount DIR	unmount DIR; 0 if it was mounted and now is not
+#   ismounted DIR	DIR is a FUSE mount point now
+needfuse() {
+	for need in "$NINEPFUSE" /dev/fuse; do
+		if [ ! -e "$need" ]; then
+			notok "FUSE is available: $need is missing"
+			done_testing
+			exit 1
+		fi
+	done
+	if ! command -v fusermount3 >/dev/null; then
+		notok "FUSE is available: no fusermount3 (Debian package fuse3)"
+		done_testing
+		exit 1
+	fi
+}
+
+bigvol() {
+	ream=$GEFS
+	[ -x "$top/gefs" ] && ream=$top/gefs
+	rm -f "$1"
+	truncate -s "$2" "$1" && "$ream" -r glenda -f "$1" >"$T/ream.log" 2>&1
+}
+
+ismounted() {
+	awk -v d="$1" '$2 == d && $3 ~ /^fuse/ { f = 1 } END { exit !f }' /proc/self/mounts
+}
+
+fusemount() {
+	fd=$1; shift
+	mkdir -p "$fd"
+	cleanups="fusermount3 -u -q '$fd' 2>/dev/null || umount -l '$fd' 2>/dev/null; ${cleanups:-}"
+	"$NINEPFUSE" -u glenda "$@" "unix!$NAMESPACE/${GEFSNAME:-gefs}" "$fd" 2>>"$T/9pfuse.log"
+}
+
+fusemountfg() {
+	fd=$1; shift
+	mkdir -p "$fd"
+	"$NINEPFUSE" -f -u glenda "$@" "unix!$NAMESPACE/${GEFSNAME:-gefs}" "$fd" 2>>"$T/9pfuse.fg.log" &
+	FUSEPID=$!
+	cleanups="fusermount3 -u -q '$fd' 2>/dev/null || umount -l '$fd' 2>/dev/null; kill $FUSEPID 2>/dev/null; ${cleanups:-}"
+	i=0
+	until ismounted "$fd"; do
+		i=$((i+1))
+		if [ $i -gt 600 ] || ! kill -0 $FUSEPID 2>/dev/null; then
+			diag "9pfuse -f $* did not mount:"
+			sed 's/^/#   /' "$T/9pfuse.fg.log"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+fuseumount() {
+	ismounted "$1" || return 1
+	# anything walking /tmp may be passing through: busy is retried
+	i=0
+	until fusermount3 -u "$1" 2>"$T/fusermount.err"; do
+		i=$((i+1))
+		if [ $i -gt 50 ] || ! grep -q busy "$T/fusermount.err"; then
+			sed 's/^/#   /' "$T/fusermount.err"
+			return 1
+		fi
+		sleep 0.1
+	done
+	! ismounted "$1"
+}

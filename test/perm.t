@@ -37,4 +37,5 @@ startgefs -S -f "$T/img" -m 64 || { notok "gefs -S starts"; done_testing; exit 1
 subtap "$top/$O/test/perm" -S "unix!$NAMESPACE/gefs"
 stopgefs
 is "$?" 0 "gefs -S exits 0"
+check "every file was let go" sh -c "! grep 'still held' '$T/gefs.log'"
 done_testing
