@@ -172,6 +172,7 @@ is "$? $(cat "$T/out")" "1 9p: rm status: permission denied" "nor removed"
 kill -9 $GEFSPID
 wait $GEFSPID 2>/dev/null
 startgefs -f "$T/img" -m 64 || notok "gefs restarts after SIGKILL"
+con debug clock "$(date +%s)"
 is "$($N read durable)" "synced through ctl" "what ctl sync synced survives SIGKILL"
 
 # ---------------------------------------------------------------- migration
