@@ -623,7 +623,10 @@ runcmd(Console *c, int nf, char **f)
 
 /* ------------------------------------------------------ the clients */
 
-/* The next line from c into line (NUL-terminated): 1, 0 at the end, -1 if too long. */
+/*
+ * The next line from c into line (NUL-terminated): 1, 0 at the end, -1
+ * if it was too long, -2 if it held a NUL byte.
+ */
 static int
 nextline(Console *c, char *line)
 {
@@ -639,7 +642,9 @@ nextline(Console *c, char *line)
 			line[n] = 0;
 			c->nbuf -= n+1;
 			memmove(c->buf, nl+1, c->nbuf);
-			return skip ? -1 : 1;
+			if(skip)
+				return -1;
+			return memchr(line, 0, n) != nil ? -2 : 1;
 		}
 		if(c->nbuf == Conslinemax){
 			/* too long: drop it up to its newline */
@@ -698,6 +703,8 @@ consproc(void *arg)
 			continue;	/* stopping: wait for the hang-up */
 		if(r == -1)
 			cprint(c, "syntax error: line longer than %d bytes\n", Conslinemax-1);
+		else if(r == -2)
+			cprint(c, "syntax error: NUL byte in line\n");
 		else if((nf = tokenize(line, f, Maxfield)) == -1)
 			cprint(c, "syntax error: %s\n", errstr());
 		else if(nf > 0)

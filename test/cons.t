@@ -275,6 +275,8 @@ script "snap 'x"
 is "$rc $out" "1 syntax error: unmatched quote" "an unmatched quote is refused"
 script "$(head -c 2000 /dev/zero | tr '\0' a)"
 is "$rc $out" "1 syntax error: line longer than 1023 bytes" "a line too long is refused"
+printf 'sync\0 now\n' | "$GEFSCONS" >"$T/out" 2>&1
+is "$? $(cat "$T/out")" "1 syntax error: NUL byte in line" "a line with a NUL byte is refused"
 script "snap 'it''s' x"
 is "$rc $out" "1 snap: open 'it's': does not exist" "quotes as rc: '' is a quote"
 script "
