@@ -72,6 +72,7 @@ LIBSRC	= \
 	fuzz.c \
 	user.c \
 	cons.c \
+	dump.c \
 	fcall.c \
 	cmd/client.c \
 	fs.c \

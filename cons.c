@@ -51,8 +51,6 @@ static char	arrow[] = "\xe2\x86\x92";	/* → (U+2192) */
 static char	snapusage[] = "usage: snap -[mdl] [old [new]]";
 static char	snapargs[] = "usage: snap -[md] old [new]";
 
-static Concmd	cmds[];
-
 /* ------------------------------------------------------------ output */
 
 static void
@@ -292,6 +290,7 @@ cmdhelp(Console *c, int nf, char **f)
 		"users -- reload user table from adm snapshot\n"
 		"debug [level] -- set the debug level (no level: toggle)\n"
 		"show -- debug dumps\n"
+		"\ttree [name]\n"
 		"\tusers\n"
 		"\tfree\n");
 }
@@ -486,13 +485,6 @@ cmddebug(Console *c, int nf, char **f)
 	cprint(c, "debug %s %d\n", arrow, n);
 }
 
-/* A tick of the retention clock at time now; under cons.clk. */
-static void
-tick(vlong now)
-{
-	retaintick(now);
-}
-
 /*
  * debug clock SECONDS|now: a testing aid (gefs(8)).  From now on the
  * retention clock reads SECONDS (or the wall clock again), and a tick
@@ -519,7 +511,7 @@ cmdclock(Console *c, int nf, char **f)
 	cons.clock = t;
 	if(t == -1)
 		t = wallns()/1000000000LL;
-	tick(t);
+	retaintick(t);
 	qunlock(&cons.clk);
 	cprint(c, "clock %s %lld\n", arrow, (long long)t);
 }
@@ -556,6 +548,20 @@ cmdshowfree(Console *c, int nf, char **f)
 	}
 }
 
+static void
+cmdshowtree(Console *c, int nf, char **f)
+{
+	char *name;
+
+	name = nf == 3 ? f[2] : "main";
+	if(dumptree(name, consline, c) == -1){
+		if(iserr(Enosnap))
+			cprint(c, "show: open '%s': does not exist\n", name);
+		else
+			cprint(c, "show: %s\n", errstr());
+	}
+}
+
 static Concmd cmds[] = {
 	{"check",	nil,	0, 0,	"check",	cmdcheck},
 	{"df",		nil,	0, 0,	"df",		cmddf},
@@ -570,6 +576,7 @@ static Concmd cmds[] = {
 	{"clear",	nil,	1, 2,	"clear [snap] key",	cmdclear},
 	{"debug",	"clock", 1, 1,	"debug clock seconds|now", cmdclock},
 	{"debug",	nil,	0, 1,	"debug [level]",	cmddebug},
+	{"show",	"tree",	0, 1,	"show tree [name]",	cmdshowtree},
 	{"show",	"users", 0, 0,	"show users",	cmdshowusers},
 	{"show",	"free",	0, 0,	"show free",	cmdshowfree},
 	{nil},
@@ -618,7 +625,10 @@ runcmd(Console *c, int nf, char **f)
 
 /* ------------------------------------------------------ the clients */
 
-/* The next line from c into line (NUL-terminated): 1, 0 at the end, -1 if too long. */
+/*
+ * The next line from c into line (NUL-terminated): 1, 0 at the end, -1
+ * if it was too long, -2 if it held a NUL byte.
+ */
 static int
 nextline(Console *c, char *line)
 {
@@ -634,7 +644,9 @@ nextline(Console *c, char *line)
 			line[n] = 0;
 			c->nbuf -= n+1;
 			memmove(c->buf, nl+1, c->nbuf);
-			return skip ? -1 : 1;
+			if(skip)
+				return -1;
+			return memchr(line, 0, n) != nil ? -2 : 1;
 		}
 		if(c->nbuf == Conslinemax){
 			/* too long: drop it up to its newline */
@@ -693,6 +705,8 @@ consproc(void *arg)
 			continue;	/* stopping: wait for the hang-up */
 		if(r == -1)
 			cprint(c, "syntax error: line longer than %d bytes\n", Conslinemax-1);
+		else if(r == -2)
+			cprint(c, "syntax error: NUL byte in line\n");
 		else if((nf = tokenize(line, f, Maxfield)) == -1)
 			cprint(c, "syntax error: %s\n", errstr());
 		else if(nf > 0)
@@ -1036,7 +1050,7 @@ tickproc(void *arg)
 		if(cons.tickquit)
 			break;
 		now = cons.clock != -1 ? cons.clock : wallns()/1000000000LL;
-		tick(now);
+		retaintick(now);
 	}
 	qunlock(&cons.clk);
 }

@@ -996,7 +996,6 @@ struct Conn {
 	Rmsg	*outtl;
 	int	quit;
 	pthread_t writer;
-	pthread_t reader;
 
 	Lock	fidlk;
 	Fid	*fids[Nfidhash];

@@ -392,3 +392,6 @@ void	consstop(void);
 int	consconn(int fd);
 int	ctlcmd(char *buf, int n);
 char*	statustext(long *n);
+
+/* dump.c: show tree NAME ("snap": the snap tree), one line at a time to out */
+int	dumptree(char *name, Linefn *out, void *arg);

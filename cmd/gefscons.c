@@ -141,16 +141,20 @@ failed(char *cmd, char *out)
 		&& strstr(last, "\xe2\x86\x92") == nil;
 }
 
-/* Run one command line; 1 if it failed, -1 if the console hung up before answering. */
+/*
+ * Run the command line of n bytes (sent as it is, NUL bytes and all);
+ * 1 if it failed, -1 if the console hung up before answering.
+ */
 static int
-run(int fd, char *line)
+run(int fd, char *line, long n)
 {
 	char *out, *l;
 	int eof, bad;
 
-	l = emalloc(strlen(line)+2);
-	sprintf(l, "%s\n", line);
-	if(writeall(fd, l, strlen(l)) == -1){
+	l = emalloc(n+1);
+	memcpy(l, line, n);
+	l[n] = '\n';
+	if(writeall(fd, l, n+1) == -1){
 		free(l);
 		fprintf(stderr, "gefscons: the console hung up\n");
 		return -1;
@@ -210,8 +214,9 @@ main(int argc, char **argv)
 	}
 	fd = dial(name);
 	s = reply(fd, &eof);
+	fputs(s, stdout);
 	if(eof)
-		sysfatal("the console hung up: %s", s);
+		sysfatal("the console hung up");
 	free(s);
 	if(optind < argc){
 		n = 1;
@@ -223,7 +228,7 @@ main(int argc, char **argv)
 				strcat(line, " ");
 			quote(line, argv[i]);
 		}
-		r = run(fd, line);
+		r = run(fd, line, strlen(line));
 		free(line);
 		return r != 0;
 	}
@@ -239,8 +244,8 @@ main(int argc, char **argv)
 		if((len = getline(&line, &cap, stdin)) == -1)
 			break;
 		if(len > 0 && line[len-1] == '\n')
-			line[len-1] = 0;
-		if((r = run(fd, line)) == -1){
+			line[--len] = 0;
+		if((r = run(fd, line, len)) == -1){
 			st = 1;
 			break;
 		}

@@ -9,10 +9,9 @@ scratch
 mkvol "$T/img" || { notok "ream"; done_testing; exit 1; }
 startgefs -f "$T/img" -m 64 || { notok "gefs starts"; done_testing; exit 1; }
 N="$NINEP -u glenda"
-# stop the retention clock: under a sanitizer this test can run past a
-# minute boundary, and the default schedule would add main@minute labels
-con debug clock "$(date +%s)"
-is "$rc" 0 "debug clock freezes the retention clock"
+# a clock that stands still: no automatic snapshot of a held main appears
+# however long the test takes (under the sanitizers, minutes)
+"$GEFSCONS" debug clock 1700000000 >/dev/null
 
 is "$(stat -c %a "$NAMESPACE/gefs.cmd")" 600 "the console socket is 0600"
 
@@ -32,6 +31,7 @@ sync -- flush all pending writes to disk
 users -- reload user table from adm snapshot
 debug [level] -- set the debug level (no level: toggle)
 show -- debug dumps
+	tree [name]
 	users
 	free" "help prints the help text"
 
@@ -133,6 +133,24 @@ is "$($NINEP -u glenda -A dump ls / | tr '\n' ' ')" "adm before empty fork main 
 # the space a deleted snapshot held comes back after a sync
 head -c 8388608 /dev/urandom >"$T/big"
 $N write big <"$T/big"
+# show tree: 512 data blocks need more than a leaf
+con show tree
+printf '%s\n' "$out" >"$T/tree"
+is "$rc $(sed -n '1s/^=== \[main\] ([0-9a-f]*,[0-9a-f]\{16\},[0-9a-f]*) @\([0-9]\)$/\1/p; 2p' "$T/tree")" \
+	"0 2
+=== contents" "show tree: the root and its height, then the contents"
+is "$(sed -n 3p "$T/tree" | grep -c '^\[BLK\]|{([0-9a-f]*,[0-9a-f]\{16\},[0-9a-f]*)}$')" 1 "show tree: the root block"
+check "show tree: child blocks one level in" grep -q '^|   \[BLK\]|{' "$T/tree"
+# new records may still wait in the root's buffer: count them both ways
+qid=$(grep -o 'name:"big") => (\[qid=([0-9a-f]*' "$T/tree" | head -1 | sed 's/.*(//')
+is "$(grep -o "|Kvp(dat qid:$qid off:[0-9a-f]*) => (ptr:(\|Msg(Oinsert, dat qid:$qid off:[0-9a-f]*) => (ptr:(" "$T/tree" |
+	sed 's/.*off://; s/).*//' | sort -u | wc -l)" 512 "show tree: the 512 data pointers of big, in leaves or buffered"
+check "show tree: buffered messages are shown" grep -q '^\[[0-9][0-9][0-9]\]|Msg(O[a-z]*, ' "$T/tree"
+check "show tree: the entry of big" grep -q '(ent dir:0, name:"big") => (\[qid=([0-9a-f]*,[0-9]*,0), p=664, f=0, t=[0-9]*,[0-9]*, l=[0-9]*, o=1, g=-1 m=1\])' "$T/tree"
+con show tree snap
+is "$rc $(printf '%s\n' "$out" | grep -c 'Kvp(label name:"main") => (snap id:[0-9]*)')" "0 1" "show tree snap: the snap tree's labels"
+con show tree adm
+check "show tree adm: ctl by its magic qid" eval 'printf "%s\n" "$out" | grep -q "Kvp(ent dir:1, name:\"ctl\") => (\[qid=(8000000000000001,0,0), p=664"'
 con snap main withbig
 $N rm big
 con sync
@@ -231,10 +249,14 @@ refused "set: permission denied" set empty retain 2@m
 refused "usage: clear [snap] key" clear
 refused "usage: clear [snap] key" clear a b c
 refused "clear: syntax error: unknown setting 'colour'" clear colour
-refused "usage: show users
+refused "usage: show tree [name]
+usage: show users
 usage: show free" show
-refused "usage: show users
+refused "usage: show tree [name]
+usage: show users
 usage: show free" show bogus
+refused "usage: show tree [name]" show tree a b
+refused "show: open 'nosuch': does not exist" show tree nosuch
 refused "usage: show users" show users now
 refused "usage: debug [level]" debug x
 refused "usage: debug [level]" debug 1 2
@@ -253,6 +275,8 @@ script "snap 'x"
 is "$rc $out" "1 syntax error: unmatched quote" "an unmatched quote is refused"
 script "$(head -c 2000 /dev/zero | tr '\0' a)"
 is "$rc $out" "1 syntax error: line longer than 1023 bytes" "a line too long is refused"
+printf 'sync\0 now\n' | "$GEFSCONS" >"$T/out" 2>&1
+is "$? $(cat "$T/out")" "1 syntax error: NUL byte in line" "a line with a NUL byte is refused"
 script "snap 'it''s' x"
 is "$rc $out" "1 snap: open 'it's': does not exist" "quotes as rc: '' is a quote"
 script "
@@ -303,6 +327,39 @@ sys.stdout.write(d.decode())
 EOF
 is "$(cat "$T/raw")" "gefs# synced
 gefs# " "the protocol: prompt, command, output, prompt"
+
+# only root and the server's owner may use the console, whatever the modes
+chmod 711 "$T" "$NAMESPACE"
+chmod 666 "$NAMESPACE/gefs.cmd"
+cp "$GEFSCONS" "$T/gefscons.nobody"
+chmod 755 "$T/gefscons.nobody"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$T/gefscons.nobody" \
+	-n "$NAMESPACE/gefs.cmd" sync >"$T/out" 2>&1
+is "$? $(cat "$T/out")" "1 gefscons: the console hung up" "a stranger is hung up on"
+grep -q 'console refused to a stranger' "$T/gefs.log"
+is "$?" 0 "and the server says why"
+chmod 600 "$NAMESPACE/gefs.cmd"
+chmod 700 "$T" "$NAMESPACE"
+
+# another service name, another console
+mkvol "$T/img2" || notok "ream a second volume"
+"$GEFS" -n two -f "$T/img2" -m 64 >"$T/two.log" 2>&1 &
+twopid=$!
+cleanups="${cleanups}kill $twopid 2>/dev/null; "
+i=0
+until "$GEFSCONS" -n two sync >/dev/null 2>&1 || [ $i -gt 600 ]; do
+	i=$((i+1))
+	sleep 0.05
+done
+is "$(stat -c %a "$NAMESPACE/two.cmd")" 600 "gefs -n two: its console is two.cmd"
+"$GEFSCONS" -n two snap main only2 >/dev/null
+is "$("$GEFSCONS" -n "$NAMESPACE/two.cmd" snap -l | grep -c only2) $("$GEFSCONS" snap -l | grep -c only2)" "1 0" \
+	"gefscons -n two (or its path) talks to that server alone"
+"$GEFSCONS" -n two halt >/dev/null
+wait $twopid
+is "$?" 0 "the second server halts"
+"$GEFSCONS" -n two sync >"$T/out" 2>&1
+is "$?" 1 "gefscons fails when nothing answers"
 
 # ---------------------------------------------------------------- halt
 echo "last words" | $N write last
