@@ -3,7 +3,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 #include "dat.h"
 #include "fns.h"
@@ -29,28 +28,19 @@ int
 main(int argc, char **argv)
 {
 	char *dev, *user, *mem, *seed;
-	int c, grow, check, fuzz, rdonly;
+	int c, grow, check, fuzz, rdonly, nann;
 	vlong cachesz;
-	Srvconf cf;
 
 	argv0 = argv[0];
 	setprogname(argv[0]);
 	dev = user = mem = seed = nil;
-	grow = check = fuzz = rdonly = 0;
-	memset(&cf, 0, sizeof cf);
+	grow = check = fuzz = rdonly = nann = 0;
 	while((c = getopt(argc, argv, "SARscr:m:n:a:gz:df:")) != -1){
 		switch(c){
-		case 'S':
-			cf.permissive = 1;
-			break;
-		case 'A':
-			cf.noauth = 1;
-			break;
-		case 's':
-			cf.stdio = 1;
-			break;
-		case 'n':
-			cf.name = optarg;
+		case 'S':	/* permissive: matters when serving */
+		case 'A':	/* no authentication: matters when serving */
+		case 's':	/* 9P on stdin/stdout */
+		case 'n':	/* service name */
 			break;
 		case 'R':
 			rdonly = 1;
@@ -65,9 +55,8 @@ main(int argc, char **argv)
 			mem = optarg;
 			break;
 		case 'a':
-			if(cf.naddr == Maxannounce)
+			if(++nann > Maxannounce)
 				sysfatal("too many announces");
-			cf.addr[cf.naddr++] = optarg;
 			break;
 		case 'g':
 			grow = 1;
@@ -113,14 +102,10 @@ main(int argc, char **argv)
 	}
 	if(check)
 		notyet("the consistency check (-c)");
-	/* every thread inherits the signal mask of the one that starts it */
-	srvsignals();
 	if(loadfs(dev, rdonly, cachesz) == -1)
 		sysfatal("load fs: %s", errstr());
 	loadsummary();
-	if(fsloadusers(cf.permissive) == -1)
-		sysfatal("load users: %s", errstr());
-	cf.rdonly = rdonly;
-	/* reader threads may still block on standard input: exit, not return */
-	exit(serve(&cf));
+	closefs();
+	notyet("serving 9P");
+	return 1;
 }
