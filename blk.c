@@ -598,8 +598,8 @@ arenaalloc(Arena *a, int seq)
  * attempts; data goes elsewhere than metadata, spread by the file's qid;
  * busy arenas are skipped while there are others to try.
  */
-vlong
-blkalloc(int type, uvlong hint, int seq)
+static vlong
+arenapick(int type, uvlong hint, int seq)
 {
 	uvlong c, start;
 	Arena *a;
@@ -629,6 +629,29 @@ blkalloc(int type, uvlong hint, int seq)
 	}
 	werrstr("%s", Efull);
 	return -1;
+}
+
+static int	freesqueued(void);
+
+/*
+ * A block, or Efull.  Freed blocks reach their arenas through the write
+ * queue, after the writes queued with them (syncproc): while the syncer
+ * lags behind, they are not there yet, and a volume that deletions are
+ * emptying would look full, its reserve used up.  So before failing,
+ * let the frees already queued land, and try once more.
+ */
+vlong
+blkalloc(int type, uvlong hint, int seq)
+{
+	vlong addr;
+
+	addr = arenapick(type, hint, seq);
+	if(addr == -1 && iserr(Efull) && fs->running && freesqueued()){
+		if(qfence() == -1)
+			return -1;
+		addr = arenapick(type, hint, seq);
+	}
+	return addr;
 }
 
 /* ------------------------------------------------------ allocation log */
@@ -1463,6 +1486,8 @@ qput(Qent *e)
 	while(q->n == q->cap)
 		rsleep(&q->nonfull);
 	e->qgen = fs->qgen;
+	if(e->kind == Qfree)
+		q->nfree++;
 	i = q->n++;
 	q->heap[i] = *e;
 	for(; i > 0; i = p){
@@ -1487,6 +1512,8 @@ qget(void)
 	while(q->n == 0)
 		rsleep(&q->nonempty);
 	e = q->heap[0];
+	if(e.kind == Qfree)
+		q->nfree--;
 	q->heap[0] = q->heap[--q->n];
 	for(i = 0;; i = c){
 		c = 2*i + 1;
@@ -1501,6 +1528,18 @@ qget(void)
 	rwakeup(&q->nonfull);
 	qunlock(&q->lk);
 	return e;
+}
+
+/* Are frees waiting in the queue? */
+static int
+freesqueued(void)
+{
+	int n;
+
+	qlock(&fs->wq.lk);
+	n = fs->wq.nfree;
+	qunlock(&fs->wq.lk);
+	return n > 0;
 }
 
 /* Everything queued before this is processed before anything after. */
@@ -1632,6 +1671,7 @@ startsyncer(void)
 	q->cap = fs->cache.cmax;
 	q->heap = emalloc(q->cap*sizeof(Qent));
 	q->n = 0;
+	q->nfree = 0;
 	if(launch(syncproc, nil, "syncio", &fs->syncer) == -1)
 		sysfatal("%s", errstr());
 	fs->running = 1;

@@ -755,6 +755,7 @@ struct Wqueue {
 	Qent	*heap;
 	int	n;
 	int	cap;
+	int	nfree;		/* Qfree entries in the heap */
 };
 
 /* The block cache (format §12). */
