@@ -48,7 +48,7 @@ is "$?" 0 "write and fsync 3 MB"
 kill -KILL $GEFSPID
 wait $GEFSPID 2>/dev/null
 i=0
-while ismounted "$M" && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done
+while ismounted "$M" && [ $i -lt 1200 ]; do i=$((i+1)); sleep 0.05; done
 ismounted "$M"
 is "$?" 1 "the mount goes with the server"
 startgefs -f "$T/img" -m 128 || { notok "gefs starts after SIGKILL"; done_testing; exit 1; }

@@ -236,12 +236,14 @@ fusemountfg() {
 
 fuseumount() {
 	ismounted "$1" || return 1
-	# anything walking /tmp may be passing through: busy is retried
+	# anything walking /tmp may be passing through: busy is retried, for
+	# a minute at most (a loaded machine); then who holds it is shown
 	i=0
 	until fusermount3 -u "$1" 2>"$T/fusermount.err"; do
 		i=$((i+1))
-		if [ $i -gt 50 ] || ! grep -q busy "$T/fusermount.err"; then
+		if [ $i -gt 600 ] || ! grep -q busy "$T/fusermount.err"; then
 			sed 's/^/#   /' "$T/fusermount.err"
+			fuser -vm "$1" 2>&1 | sed 's/^/#   /'
 			return 1
 		fi
 		sleep 0.1
