@@ -49,7 +49,7 @@ main(void)
 	ts.tv_sec = 0;
 	ts.tv_nsec = 100*1000*1000;
 	/* a deadline, not a timing assertion: the timer runs every Syncperiod seconds */
-	for(i = 0; i < 10*(4*Syncperiod) && diskqgen(img) == q0; i++)
+	for(i = 0; i < 10*(12*Syncperiod) && diskqgen(img) == q0; i++)
 		nanosleep(&ts, nil);
 	ok(diskqgen(img) > q0, "a change is committed by the timer");
 	stoptimer();
