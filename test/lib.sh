@@ -78,7 +78,8 @@ cleanup() {
 #			by the plain build if there is one
 #   startgefs ARGS...	gefs ARGS in the background, its service directory
 #			$NAMESPACE=$T/ns (exported); waits until the service
-#			${GEFSNAME:-gefs} answers; sets GEFSPID
+#			${GEFSNAME:-gefs} answers; sets GEFSPID; stops the
+#			retention clock (debug clock 1700000000)
 #   stopgefs		SIGTERM, wait (a minute at most, then SIGKILL):
 #			returns gefs's exit status
 #   subtap CMD...	run a C test speaking TAP; its lines join ours
@@ -107,6 +108,15 @@ startgefs() {
 		fi
 		sleep 0.05
 	done
+	# A clock that stands still: with the wall clock, a main held across
+	# a minute (hour, day) boundary gets an automatic snapshot, which
+	# keeps what the test then removes and expects back.  Tests of
+	# retention set the clock themselves.
+	if ! "$GEFSCONS" -n "${GEFSNAME:-gefs}" debug clock 1700000000 >"$T/clock.out" 2>&1; then
+		diag "gefs $*: debug clock failed:"
+		sed 's/^/#   /' "$T/clock.out"
+		return 1
+	fi
 }
 
 stopgefs() {
