@@ -27,7 +27,7 @@ enum {
 	Nround	= 5000,		/* store-buffering rounds, at scale 1 */
 	Nmsg	= 1250,		/* message-passing rounds, at scale 1 */
 	Nmp	= 8,		/* words per message */
-	Timeout	= 300,		/* seconds */
+	Timeout	= 900,		/* seconds: a hang guard, generous for loaded machines */
 };
 
 #define Guard64	0x5a5a5a5a5a5a5a5aLL

@@ -17,7 +17,7 @@ scratch
 # -O2, the warnings of the Makefile; static, so qemu needs no sysroot.
 CFLAGS="-std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers"
 SCALE=${ATOMIC_SCALE:-50}	# test/atomic's iteration multiplier
-LIMIT=300			# seconds any one run may take
+LIMIT=900			# seconds any one run may take: a hang guard (loaded machines are slow)
 LIB="error.c plat.c hash.c pack.c"	# what test/hash and test/pack link
 
 # name, compiler, its Debian packages, qemu (- for native), atomic.h
@@ -87,6 +87,15 @@ run() {
 	grep -q '^1\.\.[1-9]' "$T/$n/$p.out" && ! grep -q '^not ok' "$T/$n/$p.out" && [ $st -eq 0 ]
 }
 
+# why the last run failed, for its TAP line
+why() {
+	case $st in
+	0)	echo "a test failed" ;;
+	124)	echo "killed after $LIMIT s" ;;
+	*)	echo "exit $st" ;;
+	esac
+}
+
 # count the passing tests of a run
 passed() {
 	grep -c '^ok' "$T/$1/$2.out"
@@ -122,7 +131,7 @@ echo "$targets" | while read -r name cc pkgs qemu atomic extra; do
 	if run "$name" "$qemu" atomic $SCALE; then
 		echo "ok - atomics on $where: $(passed "$name" atomic) tests, scale $SCALE"
 	else
-		echo "not ok - atomics on $where"
+		echo "not ok - atomics on $where: $(why)"
 		failures "$T/$name/atomic.out"
 	fi
 	# The native hash and pack tests are test/hash.t and test/pack.t.
