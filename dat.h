@@ -595,6 +595,7 @@ struct Chkstat {
 	vlong	logs;
 	vlong	data;		/* data blocks read and verified */
 	vlong	ns;		/* wall time of the whole check */
+	vlong	datans;		/* of it, reading and verifying data blocks */
 };
 
 /* ------------------------------------------------------------------- fuzz.c */
