@@ -164,6 +164,7 @@ struct Fsck {
 	int	nrun;
 	char	*buf;		/* Runmax blocks */
 	vlong	leaks;
+	int	nuse;		/* of c.nbad, blocks named twice: not the tree's structure */
 	Chkstat	st;
 };
 
@@ -338,9 +339,11 @@ mark(Fsck *f, vlong addr, int u, char *who)
 		return 1;
 	}
 	o = getuse(m, i);
-	if(o != u)
+	if(o != u){
 		fbad(f, "block %llx used twice: as a %s and as a %s (%s)", (unsigned long long)addr,
 			usename[o], usename[u], who);
+		f->nuse++;
+	}
 	return 0;
 }
 
@@ -463,9 +466,11 @@ markdat(Fsck *f, vlong node, char *k, int nk, char *v, int nv)
 		ugrow(m);
 	i = uslot(m, bp.addr);
 	if(m->addr[i] == bp.addr){
-		if(m->tag[i] != t)
+		if(m->tag[i] != t){
 			fbad(f, "block %llx used twice: two different data blocks (%s)", (unsigned long long)bp.addr,
 				dwho(who, sizeof who, node, k, nk));
+			f->nuse++;
+		}
 		return;
 	}
 	m->addr[i] = bp.addr;
@@ -677,7 +682,7 @@ checktree(Tree *t, void (*out)(void*, char*), void *arg)
 	return c.nbad;
 }
 
-/* Check the tree t and name its blocks; 0 if it is sound. */
+/* Check the tree t and name its blocks; 0 if its structure is sound. */
 static int
 walktree(Fsck *f, Tree *t)
 {
@@ -688,9 +693,9 @@ walktree(Fsck *f, Tree *t)
 	bp = t->bp;
 	ht = t->ht;
 	unlock(&t->lk);
-	n = f->c.nbad;
+	n = f->c.nbad - f->nuse;
 	checknode(&f->c, f, bp, ht, nil, nil, -1, 1);
-	return f->c.nbad - n;
+	return f->c.nbad - f->nuse - n;
 }
 
 /* A block a deadlist lists: freed in a later snapshot, not named yet by an older one. */
@@ -700,11 +705,9 @@ listed(Fsck *f, vlong gen, vlong bgen, vlong addr)
 	Amap *m;
 	vlong i;
 
-	if((m = amapfind(f, addr, &i)) == nil){
-		fbad(f, "deadlist (%lld, %lld): lists %llx, not a block of any arena", (long long)gen, (long long)bgen,
-			(unsigned long long)addr);
+	/* what is no block of any arena is left alone, as the allocator leaves it */
+	if((m = amapfind(f, addr, &i)) == nil)
 		return;
-	}
 	if(bit(m->listed, i))
 		fbad(f, "deadlist (%lld, %lld): block %llx listed twice", (long long)gen, (long long)bgen,
 			(unsigned long long)addr);
