@@ -123,10 +123,10 @@ enum {
 	Whymax	= 32,	/* bytes of a data key kept to name it */
 };
 
-/* Data block address -> the hash of the key that names it; addr -1 empty. */
+/* Data block address -> a hash of the key that names it. */
 typedef struct Umap	Umap;
 struct Umap {
-	vlong	*addr;
+	vlong	*addr;		/* addr+1; 0 empty */
 	uvlong	*tag;
 	long	n;
 	long	cap;
@@ -321,16 +321,17 @@ hold(Fsck *f, vlong addr)
 /*
  * Name addr as a u: 1 if it was not named as anything yet.  A block
  * named again must be named as the same thing (a shared subtree, a
- * file's data shared by snapshots).  A block outside every arena is
- * left to the read that follows, which names the error.
+ * file's data shared by snapshots): if not, 0 with *was what it was
+ * named as first, for the caller to report.  A block outside every
+ * arena is left to the read that follows, which names the error.
  */
 static int
-mark(Fsck *f, vlong addr, int u, char *who)
+mark(Fsck *f, vlong addr, int u, int *was)
 {
 	Amap *m;
 	vlong i;
-	int o;
 
+	*was = u;
 	if((m = amapfind(f, addr, &i)) == nil)
 		return 1;
 	if(!bit(m->reach, i)){
@@ -338,7 +339,18 @@ mark(Fsck *f, vlong addr, int u, char *who)
 		setuse(m, i, u);
 		return 1;
 	}
-	o = getuse(m, i);
+	*was = getuse(m, i);
+	return 0;
+}
+
+/* Name addr as a u, reporting a block used as two things: 1 if it was not named yet. */
+static int
+markas(Fsck *f, vlong addr, int u, char *who)
+{
+	int o;
+
+	if(mark(f, addr, u, &o))
+		return 1;
 	if(o != u){
 		fbad(f, "block %llx used twice: as a %s and as a %s (%s)", (unsigned long long)addr,
 			usename[o], usename[u], who);
@@ -353,7 +365,7 @@ uslot(Umap *m, vlong a)
 	long i;
 
 	i = ihash(a) & (m->cap-1);
-	while(m->addr[i] != -1 && m->addr[i] != a)
+	while(m->addr[i] != 0 && m->addr[i] != a+1)
 		i = (i+1) & (m->cap-1);
 	return i;
 }
@@ -368,11 +380,9 @@ ugrow(Umap *m)
 	m->cap = o.cap ? 2*o.cap : 1024;
 	m->addr = emalloc(m->cap*sizeof(vlong));
 	m->tag = emalloc(m->cap*sizeof(uvlong));
-	for(i = 0; i < m->cap; i++)
-		m->addr[i] = -1;
 	for(i = 0; i < o.cap; i++)
-		if(o.addr[i] != -1){
-			j = uslot(m, o.addr[i]);
+		if(o.addr[i] != 0){
+			j = uslot(m, o.addr[i]-1);
 			m->addr[j] = o.addr[i];
 			m->tag[j] = o.tag[i];
 		}
@@ -456,16 +466,18 @@ markdat(Fsck *f, vlong node, char *k, int nk, char *v, int nv)
 	Dref *d;
 	Bptr bp;
 	long i;
+	int o;
 
 	if(nv != Ptrsz)
 		return;
 	bp = unpackbp(v);
-	t = blkhash(k, nk);
+	/* a file offset key is two numbers; any other key is hashed whole */
+	t = nk == Offksz ? ihash(get64(k+1)) ^ get64(k+9) : blkhash(k, nk);
 	m = &f->dtag;
 	if(2*(m->n+1) > m->cap)
 		ugrow(m);
 	i = uslot(m, bp.addr);
-	if(m->addr[i] == bp.addr){
+	if(m->addr[i] != 0){
 		if(m->tag[i] != t){
 			fbad(f, "block %llx used twice: two different data blocks (%s)", (unsigned long long)bp.addr,
 				dwho(who, sizeof who, node, k, nk));
@@ -473,11 +485,17 @@ markdat(Fsck *f, vlong node, char *k, int nk, char *v, int nv)
 		}
 		return;
 	}
-	m->addr[i] = bp.addr;
+	m->addr[i] = bp.addr+1;
 	m->tag[i] = t;
 	m->n++;
-	if(!mark(f, bp.addr, Udata, dwho(who, sizeof who, node, k, nk)))
+	if(!mark(f, bp.addr, Udata, &o)){
+		if(o != Udata){
+			fbad(f, "block %llx used twice: as a %s and as a %s (%s)", (unsigned long long)bp.addr,
+				usename[o], usename[Udata], dwho(who, sizeof who, node, k, nk));
+			f->nuse++;
+		}
 		return;
+	}
 	if(f->nrun == Runmax || (f->nrun > 0 && f->run[f->nrun-1].bp.addr + Blksz != bp.addr))
 		flushrun(f);
 	d = &f->run[f->nrun++];
@@ -562,7 +580,7 @@ checknode(Chk *c, Fsck *f, Bptr bp, int ht, Key *lo, Key *hi, int fill, int isro
 		bad(c, bp.addr, nil, 0, "height %d", ht);
 		return;
 	}
-	if(f != nil && !mark(f, bp.addr, Unode, "a tree")){
+	if(f != nil && !markas(f, bp.addr, Unode, "a tree")){
 		shared(c, bp, ht, lo, hi, fill);
 		return;
 	}
@@ -739,7 +757,7 @@ markchain(Fsck *f, vlong gen, vlong bgen, Bptr hd, Bptr tl)
 	max = fs->size / Blksz;
 	bp = hd;
 	for(n = 0; n < max; n++){
-		if(!mark(f, bp.addr, Udlist, "a deadlist chain") || listedorheld(f, bp.addr))
+		if(!markas(f, bp.addr, Udlist, "a deadlist chain") || listedorheld(f, bp.addr))
 			fbad(f, "deadlist (%lld, %lld): block %llx named twice", (long long)gen, (long long)bgen,
 				(unsigned long long)bp.addr);
 		if((b = getblk(bp, GBlog)) == nil){
@@ -952,7 +970,7 @@ checklog(Fsck *f, Arena *a, int i)
 				(unsigned long long)bp.addr, (unsigned long long)a->logblks.p[n].addr);
 			break;
 		}
-		mark(f, bp.addr, Ulog, "an allocation log");
+		markas(f, bp.addr, Ulog, "an allocation log");
 		if(devread(bp.addr, buf) == -1){
 			fbad(f, "arena %d: log block %llx: %s", i, (unsigned long long)bp.addr, errstr());
 			break;
