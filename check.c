@@ -414,10 +414,11 @@ dwho(char *who, int n, vlong node, char *k, int nk)
 
 /*
  * The data blocks of the run, consecutive on the disk, read with one
- * pread and verified against their pointers.  A block in the cache (a
- * write not on the disk yet), a failed read or a wrong hash goes
- * through getblk, which reads it alone and names the error as a read
- * would.  Nothing read here enters the cache: the check must not evict
+ * pread and verified against their pointers.  A block that does not
+ * verify goes through getblk: it may be a write still in the cache, not
+ * on the disk yet (the console's check runs beside the server), which
+ * getblk finds there; else getblk reads it alone and names the error as
+ * a read would.  Nothing read here enters the cache: the check must not evict
  * the trees it walks for data it reads once.
  */
 static void
@@ -438,11 +439,8 @@ flushrun(Fsck *f)
 	for(i = 0; i < n; i++){
 		d = &f->run[i];
 		f->st.data++;
-		if(ok && blkhash(f->buf + i*Blksz, Blksz) == d->bp.hash){
-			if((b = cachelookup(d->bp.addr)) == nil)
-				continue;
-			dropblk(b);
-		}
+		if(ok && blkhash(f->buf + i*Blksz, Blksz) == d->bp.hash)
+			continue;
 		if((b = getblk(d->bp, GBraw)) == nil){
 			fbad(f, "%s: data block %llx: %s", dwho(who, sizeof who, d->node, d->k, d->nk),
 				(unsigned long long)d->bp.addr, errstr());
