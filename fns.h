@@ -330,6 +330,10 @@ char*	keyfmt(char*, int, char*, int);
  */
 int	checktree(Tree*, void (*out)(void*, char*), void*);
 int	checkfs(void (*out)(void*, char*), void*, vlong *leaked);
+/*
+ * check.c: checkstat is checkfs that also says what it read and how long
+ * it took (Chkstat); checkrate formats that as the line gefs -c prints.
+ */
 int	checkstat(Linefn*, void*, Chkstat*);
 char*	checkrate(char*, int, Chkstat*);
 
