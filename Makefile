@@ -111,6 +111,7 @@ UNITS	= \
 	sync \
 	bigtree \
 	snap \
+	fsck \
 	retain \
 	snaprace \
 	conform \

@@ -39,18 +39,26 @@ blktype(int t)
 int
 devread(vlong addr, char *buf)
 {
-	ssize_t n;
-	int o;
+	return devreadn(addr, buf, 1);
+}
 
-	for(o = 0; o < Blksz; o += n){
-		n = pread(fs->fd, buf+o, Blksz-o, addr+o);
-		if(n == 0){
+/* n consecutive blocks from addr, with one pread when it can (check.c reads data runs). */
+int
+devreadn(vlong addr, char *buf, int n)
+{
+	ssize_t r;
+	vlong o, sz;
+
+	sz = (vlong)n*Blksz;
+	for(o = 0; o < sz; o += r){
+		r = pread(fs->fd, buf+o, sz-o, addr+o);
+		if(r == 0){
 			werrstr("%s: read %#llx: end of device", Eio, (unsigned long long)addr);
 			return -1;
 		}
-		if(n < 0){
+		if(r < 0){
 			if(errno == EINTR){
-				n = 0;
+				r = 0;
 				continue;
 			}
 			werrstr("%s: read %#llx: %s", Eio, (unsigned long long)addr, strerror(errno));
@@ -382,6 +390,19 @@ Fnode*
 rangenext(Arena *a, Fnode *f)
 {
 	return avlgt(a->free, f->off);
+}
+
+/* The ranges freed but not reusable until the commit is durable, in order. */
+Fnode*
+pendfirst(Arena *a)
+{
+	return avlmin(a->pend);
+}
+
+Fnode*
+pendnext(Arena *a, Fnode *f)
+{
+	return avlgt(a->pend, f->off);
 }
 
 static void

@@ -74,133 +74,6 @@ checkmsg(Chk *c, Blk *b, Msg *m)
 }
 
 /*
- * Check the node bp names, at height ht, whose keys must lie in
- * [lo, hi) (nil: unbounded), with fill as its parent recorded it
- * (-1 for the root).
- */
-static void
-checknode(Chk *c, Bptr bp, int ht, Key *lo, Key *hi, int fill, int isroot)
-{
-	Key k, prev, nlo, nhi;
-	int i, haveprev;
-	Kvp kv, next;
-	Blk *b;
-	Msg m;
-
-	if(ht < 1 || ht > Maxht){
-		bad(c, bp.addr, nil, 0, "height %d", ht);
-		return;
-	}
-	b = getblk(bp, 0);
-	if(b == nil){
-		bad(c, bp.addr, nil, 0, "unreadable: %s", errstr());
-		return;
-	}
-	if(b->type != Tleaf && b->type != Tpivot){
-		bad(c, bp.addr, nil, 0, "block type %d in a tree", b->type);
-		goto out;
-	}
-	if((b->type == Tleaf) != (ht == 1)){
-		bad(c, bp.addr, nil, 0, "%s at height %d",
-			b->type == Tleaf ? "leaf" : "pivot", ht);
-		goto out;
-	}
-	if(!nodeok(b)){
-		bad(c, bp.addr, nil, 0, "header out of bounds: nval %d valsz %d nbuf %d bufsz %d",
-			b->nval, b->valsz, b->nbuf, b->bufsz);
-		goto out;
-	}
-	if(blkisfree(bp.addr))
-		bad(c, bp.addr, nil, 0, "reachable block is free");
-	if(fill >= 0 && blkfill(b) != fill)
-		bad(c, bp.addr, nil, 0, "fill %d, parent recorded %d", blkfill(b), fill);
-	if(b->nval == 0 && (!isroot || b->type == Tpivot))
-		bad(c, bp.addr, nil, 0, "empty %s", b->type == Tleaf ? "leaf" : "pivot");
-
-	haveprev = 0;
-	for(i = 0; i < b->nval; i++){
-		if(nodeent(b, i, &kv) < 0){
-			bad(c, bp.addr, nil, 0, "%s", errstr());
-			goto out;
-		}
-		if(kv.nk < 1)
-			bad(c, bp.addr, kv.k, kv.nk, "empty key");
-		if(haveprev && keycmp(&prev, &(Key){kv.k, kv.nk}) >= 0)
-			bad(c, bp.addr, kv.k, kv.nk, "misordered key after %d", i-1);
-		if(below(lo, kv.k, kv.nk))
-			bad(c, bp.addr, kv.k, kv.nk, "key below the node's separator");
-		if(atorabove(hi, kv.k, kv.nk))
-			bad(c, bp.addr, kv.k, kv.nk, "key at or above the next separator");
-		if(b->type == Tleaf && kv.k[0] == Kdat){
-			if(kv.nv != Ptrsz)
-				bad(c, bp.addr, kv.k, kv.nk, "data pointer of %d bytes", kv.nv);
-			else if(blkisfree(unpackbp(kv.v).addr))
-				bad(c, bp.addr, kv.k, kv.nk, "data block %llx is free",
-					(unsigned long long)unpackbp(kv.v).addr);
-		}
-		prev.k = kv.k;
-		prev.nk = kv.nk;
-		haveprev = 1;
-	}
-
-	if(b->type == Tpivot){
-		haveprev = 0;
-		for(i = 0; i < b->nbuf; i++){
-			if(nodemsg(b, i, &m) < 0){
-				bad(c, bp.addr, nil, 0, "%s", errstr());
-				goto out;
-			}
-			k.k = m.kv.k;
-			k.nk = m.kv.nk;
-			if(haveprev && keycmp(&prev, &k) > 0)
-				bad(c, bp.addr, k.k, k.nk, "misordered message %d", i);
-			if(below(lo, k.k, k.nk))
-				bad(c, bp.addr, k.k, k.nk, "message below the node's separator");
-			if(atorabove(hi, k.k, k.nk))
-				bad(c, bp.addr, k.k, k.nk, "message at or above the next separator");
-			checkmsg(c, b, &m);
-			prev = k;
-			haveprev = 1;
-		}
-		for(i = 0; i < b->nval; i++){
-			if(nodeent(b, i, &kv) < 0)
-				goto out;
-			nlo.k = kv.k;
-			nlo.nk = kv.nk;
-			if(i+1 < b->nval){
-				if(nodeent(b, i+1, &next) < 0)
-					goto out;
-				nhi.k = next.k;
-				nhi.nk = next.nk;
-				checknode(c, unpackbp(kv.v), ht-1, &nlo, &nhi, get16(kv.v+Ptrsz), 0);
-			}else
-				checknode(c, unpackbp(kv.v), ht-1, &nlo, hi, get16(kv.v+Ptrsz), 0);
-		}
-	}
-out:
-	dropblk(b);
-}
-
-int
-checktree(Tree *t, void (*out)(void*, char*), void *arg)
-{
-	Chk c;
-	Bptr bp;
-	int ht;
-
-	memset(&c, 0, sizeof c);
-	c.t = t;
-	c.out = out;
-	c.arg = arg;
-	lock(&t->lk);
-	bp = t->bp;
-	ht = t->ht;
-	unlock(&t->lk);
-	checknode(&c, bp, ht, nil, nil, -1, 1);
-	return c.nbad;
-}
-
-/*
  * The whole volume (runtime §7.1, without its gaps): the snap tree and
  * every snapshot's tree checked, every data block read and verified,
  * the snapshot graph and counters checked, every arena's free map
@@ -216,6 +89,18 @@ checktree(Tree *t, void (*out)(void*, char*), void *arg)
  * one leaked block, whatever it holds.  Leaks are exact at a quiet
  * point: after a sync, once the frees it released reached the
  * allocator.  Takes fs->mutlk.
+ *
+ * One walk does it all: each tree is checked and its blocks named in
+ * the same pass, and a subtree already named (shared by snapshots) is
+ * not walked again (see shared()).  What is named is kept in bitmaps,
+ * one bit per block per arena, and compared with a bitmap of the free
+ * map built once at the end, so no block costs a lookup in the
+ * allocator or an allocation.  The memory this takes beside the cache
+ * is bounded by the volume's size: six bits per 16 KiB block (named,
+ * two for what as, listed by a deadlist, held for a commit, free), 48
+ * KiB per GiB of volume, 48 MiB for a TiB; plus Runmax blocks of buffer for
+ * reading data, and the map below of the data blocks, 16 bytes per data
+ * pointer at most twice over.
  */
 
 /* What a block is named as, to find one block used as two things. */
@@ -233,23 +118,54 @@ static char *usename[] = {
 	[Udlist] = "deadlist block",
 };
 
-/* Address -> (use, tag): open addressing, addr -1 empty. */
+enum {
+	Runmax	= 64,	/* data blocks read with one pread: 1 MiB */
+	Whymax	= 32,	/* bytes of a data key kept to name it */
+};
+
+/* Data block address -> a hash of the key that names it. */
 typedef struct Umap	Umap;
 struct Umap {
-	vlong	*addr;
+	vlong	*addr;		/* addr+1; 0 empty */
 	uvlong	*tag;
-	char	*use;
 	long	n;
 	long	cap;
+};
+
+/* Arena i's blocks, one bit (use: two) per block from its base. */
+typedef struct Amap	Amap;
+struct Amap {
+	vlong	base;
+	vlong	nblk;
+	uchar	*reach;		/* named as something: use says what */
+	uchar	*use;		/* what it was named as first, less 1: 2 bits */
+	uchar	*listed;	/* listed by a deadlist */
+	uchar	*held;		/* a free waiting for a commit */
+	uchar	*free;		/* free or pending free in the allocator, at the end */
+};
+
+/* A data block waiting to be verified, and who named it. */
+typedef struct Dref	Dref;
+struct Dref {
+	Bptr	bp;
+	vlong	node;
+	int	nk;
+	char	k[Whymax];
 };
 
 typedef struct Fsck	Fsck;
 struct Fsck {
 	Chk	c;
-	Bset	reach;
-	Bset	listed;
-	Umap	uses;
+	Amap	*am;
+	int	nam;
+	int	last;		/* the arena of the last lookup */
+	Umap	dtag;
+	Dref	run[Runmax];	/* consecutive data blocks, read together */
+	int	nrun;
+	char	*buf;		/* Runmax blocks */
 	vlong	leaks;
+	int	nuse;		/* of c.nbad, blocks named twice: not the tree's structure */
+	Chkstat	st;
 };
 
 static void
@@ -284,13 +200,172 @@ fleak(Fsck *f, vlong n, char *fmt, ...)
 	f->leaks += n;
 }
 
+static int
+bit(uchar *m, vlong i)
+{
+	return (m[i>>3] >> (i&7)) & 1;
+}
+
+static void
+setbit(uchar *m, vlong i)
+{
+	m[i>>3] |= 1 << (i&7);
+}
+
+/* Set bits [i, j) of m. */
+static void
+setbits(uchar *m, vlong i, vlong j)
+{
+	for(; i < j && (i&7) != 0; i++)
+		setbit(m, i);
+	if(j - i >= 8){
+		memset(m + (i>>3), 0xff, (j - i) >> 3);
+		i += (j - i) & ~7LL;
+	}
+	for(; i < j; i++)
+		setbit(m, i);
+}
+
+static int
+getuse(Amap *m, vlong i)
+{
+	return ((m->use[i>>2] >> (2*(i&3))) & 3) + 1;
+}
+
+static void
+setuse(Amap *m, vlong i, int u)
+{
+	m->use[i>>2] |= (u-1) << (2*(i&3));
+}
+
+static void
+amapinit(Fsck *f)
+{
+	Amap *m;
+	Arena *a;
+	int i;
+
+	f->nam = fs->narena;
+	f->am = emalloc(f->nam * sizeof *f->am);
+	for(i = 0; i < f->nam; i++){
+		a = &fs->arenas[i];
+		m = &f->am[i];
+		m->base = a->base;
+		m->nblk = (a->size + 2*Blksz) / Blksz;
+		m->reach = emalloc((m->nblk+7)/8);
+		m->listed = emalloc((m->nblk+7)/8);
+		m->held = emalloc((m->nblk+7)/8);
+		m->use = emalloc((m->nblk+3)/4);
+		m->free = emalloc((m->nblk+7)/8);
+	}
+}
+
+static void
+amapfree(Fsck *f)
+{
+	int i;
+
+	for(i = 0; i < f->nam; i++){
+		free(f->am[i].reach);
+		free(f->am[i].listed);
+		free(f->am[i].held);
+		free(f->am[i].use);
+		free(f->am[i].free);
+	}
+	free(f->am);
+	f->am = nil;
+}
+
+/* The map of the arena holding the block at addr, and its index there; nil if none. */
+static Amap*
+amapfind(Fsck *f, vlong addr, vlong *i)
+{
+	int lo, hi, mid;
+	Amap *m;
+
+	if(addr < 0 || addr % Blksz != 0 || f->nam == 0)
+		return nil;
+	m = &f->am[f->last];
+	if(addr < m->base || addr >= m->base + m->nblk*Blksz){
+		lo = 0;
+		hi = f->nam;
+		while(lo < hi){
+			mid = (lo + hi)/2;
+			if(f->am[mid].base <= addr)
+				lo = mid+1;
+			else
+				hi = mid;
+		}
+		if(lo == 0)
+			return nil;
+		m = &f->am[lo-1];
+		if(addr >= m->base + m->nblk*Blksz)
+			return nil;
+		f->last = lo-1;
+	}
+	*i = (addr - m->base) / Blksz;
+	return m;
+}
+
+/* Name the block at addr without saying as what (a free waiting for a commit). */
+static void
+hold(Fsck *f, vlong addr)
+{
+	Amap *m;
+	vlong i;
+
+	if((m = amapfind(f, addr, &i)) != nil)
+		setbit(m->held, i);
+}
+
+/*
+ * Name addr as a u: 1 if it was not named as anything yet.  A block
+ * named again must be named as the same thing (a shared subtree, a
+ * file's data shared by snapshots): if not, 0 with *was what it was
+ * named as first, for the caller to report.  A block outside every
+ * arena is left to the read that follows, which names the error.
+ */
+static int
+mark(Fsck *f, vlong addr, int u, int *was)
+{
+	Amap *m;
+	vlong i;
+
+	*was = u;
+	if((m = amapfind(f, addr, &i)) == nil)
+		return 1;
+	if(!bit(m->reach, i)){
+		setbit(m->reach, i);
+		setuse(m, i, u);
+		return 1;
+	}
+	*was = getuse(m, i);
+	return 0;
+}
+
+/* Name addr as a u, reporting a block used as two things: 1 if it was not named yet. */
+static int
+markas(Fsck *f, vlong addr, int u, char *who)
+{
+	int o;
+
+	if(mark(f, addr, u, &o))
+		return 1;
+	if(o != u){
+		fbad(f, "block %llx used twice: as a %s and as a %s (%s)", (unsigned long long)addr,
+			usename[o], usename[u], who);
+		f->nuse++;
+	}
+	return 0;
+}
+
 static long
 uslot(Umap *m, vlong a)
 {
 	long i;
 
 	i = ihash(a) & (m->cap-1);
-	while(m->addr[i] != -1 && m->addr[i] != a)
+	while(m->addr[i] != 0 && m->addr[i] != a+1)
 		i = (i+1) & (m->cap-1);
 	return i;
 }
@@ -305,19 +380,14 @@ ugrow(Umap *m)
 	m->cap = o.cap ? 2*o.cap : 1024;
 	m->addr = emalloc(m->cap*sizeof(vlong));
 	m->tag = emalloc(m->cap*sizeof(uvlong));
-	m->use = emalloc(m->cap);
-	for(i = 0; i < m->cap; i++)
-		m->addr[i] = -1;
 	for(i = 0; i < o.cap; i++)
-		if(o.addr[i] != -1){
-			j = uslot(m, o.addr[i]);
+		if(o.addr[i] != 0){
+			j = uslot(m, o.addr[i]-1);
 			m->addr[j] = o.addr[i];
 			m->tag[j] = o.tag[i];
-			m->use[j] = o.use[i];
 		}
 	free(o.addr);
 	free(o.tag);
-	free(o.use);
 }
 
 static void
@@ -325,109 +395,357 @@ ufree(Umap *m)
 {
 	free(m->addr);
 	free(m->tag);
-	free(m->use);
 	memset(m, 0, sizeof *m);
 }
 
-/*
- * Record that addr is named as a u with tag t (a node: its hash; data:
- * its key's hash).  The same block named again must be named as the
- * same thing: a shared subtree, or a file's data shared by snapshots.
- */
-static void
-usedas(Fsck *f, vlong addr, int u, uvlong t, char *who)
+/* Who names a data block, for a report. */
+static char*
+dwho(char *who, int n, vlong node, char *k, int nk)
 {
-	Umap *m;
-	long i;
+	char kb[80];
 
-	m = &f->uses;
-	if(2*(m->n+1) > m->cap)
-		ugrow(m);
-	i = uslot(m, addr);
-	if(m->addr[i] == -1){
-		m->addr[i] = addr;
-		m->use[i] = u;
-		m->tag[i] = t;
-		m->n++;
-		return;
-	}
-	if(m->use[i] != u)
-		fbad(f, "block %llx used twice: as a %s and as a %s (%s)", (unsigned long long)addr,
-			usename[(int)m->use[i]], usename[u], who);
-	else if(m->tag[i] != t)
-		fbad(f, "block %llx used twice: two different %ss (%s)", (unsigned long long)addr,
-			usename[u], who);
+	if(nk == Offksz)
+		snprintf(who, n, "node %llx: file %llx offset %llx", (unsigned long long)node,
+			(unsigned long long)get64(k+1), (unsigned long long)get64(k+9));
+	else
+		snprintf(who, n, "node %llx key %s", (unsigned long long)node, keyfmt(kb, sizeof kb, k, nk));
+	return who;
 }
 
-/* A file's data block: named once per file offset, and readable. */
+/*
+ * The data blocks of the run, consecutive on the disk, read with one
+ * pread and verified against their pointers.  A block that does not
+ * verify goes through getblk: it may be a write still in the cache, not
+ * on the disk yet (the console's check runs beside the server), which
+ * getblk finds there; else getblk reads it alone and names the error as
+ * a read would.  Nothing read here enters the cache: the check must not evict
+ * the trees it walks for data it reads once.
+ */
+static void
+flushrun(Fsck *f)
+{
+	char who[128];
+	vlong t0;
+	Dref *d;
+	Blk *b;
+	int i, n, ok;
+
+	n = f->nrun;
+	f->nrun = 0;
+	if(n == 0)
+		return;
+	t0 = monons();
+	ok = devreadn(f->run[0].bp.addr, f->buf, n) == 0;
+	for(i = 0; i < n; i++){
+		d = &f->run[i];
+		f->st.data++;
+		if(ok && blkhash(f->buf + i*Blksz, Blksz) == d->bp.hash)
+			continue;
+		if((b = getblk(d->bp, GBraw)) == nil){
+			fbad(f, "%s: data block %llx: %s", dwho(who, sizeof who, d->node, d->k, d->nk),
+				(unsigned long long)d->bp.addr, errstr());
+			continue;
+		}
+		dropblk(b);
+	}
+	f->st.datans += monons() - t0;
+}
+
+/*
+ * A file's data block: named as the data of one file offset (a
+ * snapshot may name it again for the same offset), and read once.
+ */
 static void
 markdat(Fsck *f, vlong node, char *k, int nk, char *v, int nv)
 {
-	char kb[80], who[128];
+	char who[128];
+	Umap *m;
+	uvlong t;
+	Dref *d;
 	Bptr bp;
-	Blk *b;
+	long i;
+	int o;
 
 	if(nv != Ptrsz)
 		return;
 	bp = unpackbp(v);
-	if(nk == Offksz)
-		snprintf(who, sizeof who, "node %llx: file %llx offset %llx", (unsigned long long)node,
-			(unsigned long long)get64(k+1), (unsigned long long)get64(k+9));
-	else
-		snprintf(who, sizeof who, "node %llx key %s", (unsigned long long)node, keyfmt(kb, sizeof kb, k, nk));
-	usedas(f, bp.addr, Udata, blkhash(k, nk), who);
-	if(!bsetadd(&f->reach, bp.addr))
-		return;
-	if((b = getblk(bp, GBraw)) == nil){
-		fbad(f, "%s: data block %llx: %s", who, (unsigned long long)bp.addr, errstr());
+	/* a file offset key is two numbers; any other key is hashed whole */
+	t = nk == Offksz ? ihash(get64(k+1)) ^ get64(k+9) : blkhash(k, nk);
+	m = &f->dtag;
+	if(2*(m->n+1) > m->cap)
+		ugrow(m);
+	i = uslot(m, bp.addr);
+	if(m->addr[i] != 0){
+		if(m->tag[i] != t){
+			fbad(f, "block %llx used twice: two different data blocks (%s)", (unsigned long long)bp.addr,
+				dwho(who, sizeof who, node, k, nk));
+			f->nuse++;
+		}
 		return;
 	}
-	dropblk(b);
+	m->addr[i] = bp.addr+1;
+	m->tag[i] = t;
+	m->n++;
+	if(!mark(f, bp.addr, Udata, &o)){
+		if(o != Udata){
+			fbad(f, "block %llx used twice: as a %s and as a %s (%s)", (unsigned long long)bp.addr,
+				usename[o], usename[Udata], dwho(who, sizeof who, node, k, nk));
+			f->nuse++;
+		}
+		return;
+	}
+	if(f->nrun == Runmax || (f->nrun > 0 && f->run[f->nrun-1].bp.addr + Blksz != bp.addr))
+		flushrun(f);
+	d = &f->run[f->nrun++];
+	d->bp = bp;
+	d->node = node;
+	d->nk = nk < Whymax ? nk : Whymax;
+	memcpy(d->k, k, d->nk);
 }
 
-/* Name every block of the tree at bp; a subtree seen before is shared. */
+/*
+ * A subtree named before, now named again (by another snapshot's tree,
+ * or twice in one tree, which its bounds then reject): it was checked
+ * the first time, so what remains is what depends on the new parent.
+ * The node must be the one the pointer names (getblk checks the hash,
+ * from the cache), the fill must be the one recorded, its type must fit
+ * the height, and its keys must lie in [lo, hi): its least key is the
+ * first separator or message of its root (the children's keys are at
+ * or above their separators), its greatest the last key of the
+ * rightmost leaf or the last message of a node on the path down to it.
+ * Following that path also finds a node at the wrong height (a loop).
+ */
 static void
-marktree(Fsck *f, Bptr bp, int ht)
+shared(Chk *c, Bptr bp, int ht, Key *lo, Key *hi, int fill)
 {
 	Kvp kv;
 	Msg m;
 	Blk *b;
-	int i;
+	int h;
 
-	if(ht < 1 || ht > Maxht)
-		return;
-	usedas(f, bp.addr, Unode, bp.hash, "a tree");
-	if(!bsetadd(&f->reach, bp.addr))
-		return;
 	if((b = getblk(bp, 0)) == nil){
-		fbad(f, "node %llx: unreadable: %s", (unsigned long long)bp.addr, errstr());
+		bad(c, bp.addr, nil, 0, "unreadable: %s", errstr());
 		return;
 	}
-	if(!nodeok(b) || (b->type != Tleaf && b->type != Tpivot)){
+	if(fill >= 0 && blkfill(b) != fill)
+		bad(c, bp.addr, nil, 0, "fill %d, parent recorded %d", blkfill(b), fill);
+	if(b->nval > 0 && nodeent(b, 0, &kv) == 0 && below(lo, kv.k, kv.nk))
+		bad(c, bp.addr, kv.k, kv.nk, "key below the node's separator");
+	if(b->type == Tpivot && b->nbuf > 0 && nodemsg(b, 0, &m) == 0 && below(lo, m.kv.k, m.kv.nk))
+		bad(c, bp.addr, m.kv.k, m.kv.nk, "message below the node's separator");
+	for(h = ht; h >= 1; h--){
+		if(!nodeok(b) || (b->type == Tleaf) != (h == 1)){
+			bad(c, b->bp.addr, nil, 0, "%s at height %d",
+				b->type == Tleaf ? "leaf" : "pivot", h);
+			break;
+		}
+		if(b->type == Tpivot && b->nbuf > 0 && nodemsg(b, b->nbuf-1, &m) == 0
+		&& atorabove(hi, m.kv.k, m.kv.nk))
+			bad(c, b->bp.addr, m.kv.k, m.kv.nk, "message at or above the next separator");
+		if(b->nval == 0 || nodeent(b, b->nval-1, &kv) < 0)
+			break;
+		if(b->type == Tleaf){
+			if(atorabove(hi, kv.k, kv.nk))
+				bad(c, b->bp.addr, kv.k, kv.nk, "key at or above the next separator");
+			break;
+		}
+		bp = unpackbp(kv.v);
 		dropblk(b);
-		return;
-	}
-	for(i = 0; i < b->nval; i++){
-		if(nodeent(b, i, &kv) < 0)
-			break;
-		if(b->type == Tpivot)
-			marktree(f, unpackbp(kv.v), ht-1);
-		else if(kv.nk > 0 && kv.k[0] == Kdat)
-			markdat(f, bp.addr, kv.k, kv.nk, kv.v, kv.nv);
-	}
-	for(i = 0; b->type == Tpivot && i < b->nbuf; i++){
-		if(nodemsg(b, i, &m) < 0)
-			break;
-		if(m.op == Oinsert && m.kv.nk > 0 && m.kv.k[0] == Kdat)
-			markdat(f, bp.addr, m.kv.k, m.kv.nk, m.kv.v, m.kv.nv);
+		if((b = getblk(bp, 0)) == nil){
+			bad(c, bp.addr, nil, 0, "unreadable: %s", errstr());
+			return;
+		}
 	}
 	dropblk(b);
+}
+
+/*
+ * Check the node bp names, at height ht, whose keys must lie in
+ * [lo, hi) (nil: unbounded), with fill as its parent recorded it
+ * (-1 for the root).  With f, name its blocks too: a node named before
+ * is only checked against its new parent.
+ */
+static void
+checknode(Chk *c, Fsck *f, Bptr bp, int ht, Key *lo, Key *hi, int fill, int isroot)
+{
+	Key k, prev, nlo, nhi;
+	int i, haveprev;
+	Kvp kv, next;
+	Blk *b;
+	Msg m;
+
+	if(ht < 1 || ht > Maxht){
+		bad(c, bp.addr, nil, 0, "height %d", ht);
+		return;
+	}
+	if(f != nil && !markas(f, bp.addr, Unode, "a tree")){
+		shared(c, bp, ht, lo, hi, fill);
+		return;
+	}
+	b = getblk(bp, 0);
+	if(b == nil){
+		bad(c, bp.addr, nil, 0, "unreadable: %s", errstr());
+		return;
+	}
+	if(f != nil)
+		f->st.nodes++;
+	if(b->type != Tleaf && b->type != Tpivot){
+		bad(c, bp.addr, nil, 0, "block type %d in a tree", b->type);
+		goto out;
+	}
+	if((b->type == Tleaf) != (ht == 1)){
+		bad(c, bp.addr, nil, 0, "%s at height %d",
+			b->type == Tleaf ? "leaf" : "pivot", ht);
+		goto out;
+	}
+	if(!nodeok(b)){
+		bad(c, bp.addr, nil, 0, "header out of bounds: nval %d valsz %d nbuf %d bufsz %d",
+			b->nval, b->valsz, b->nbuf, b->bufsz);
+		goto out;
+	}
+	/* the whole volume's check compares every named block with the allocator at the end */
+	if(f == nil && blkisfree(bp.addr))
+		bad(c, bp.addr, nil, 0, "reachable block is free");
+	if(fill >= 0 && blkfill(b) != fill)
+		bad(c, bp.addr, nil, 0, "fill %d, parent recorded %d", blkfill(b), fill);
+	if(b->nval == 0 && (!isroot || b->type == Tpivot))
+		bad(c, bp.addr, nil, 0, "empty %s", b->type == Tleaf ? "leaf" : "pivot");
+
+	haveprev = 0;
+	for(i = 0; i < b->nval; i++){
+		if(nodeent(b, i, &kv) < 0){
+			bad(c, bp.addr, nil, 0, "%s", errstr());
+			goto out;
+		}
+		if(kv.nk < 1)
+			bad(c, bp.addr, kv.k, kv.nk, "empty key");
+		if(haveprev && keycmp(&prev, &(Key){kv.k, kv.nk}) >= 0)
+			bad(c, bp.addr, kv.k, kv.nk, "misordered key after %d", i-1);
+		if(below(lo, kv.k, kv.nk))
+			bad(c, bp.addr, kv.k, kv.nk, "key below the node's separator");
+		if(atorabove(hi, kv.k, kv.nk))
+			bad(c, bp.addr, kv.k, kv.nk, "key at or above the next separator");
+		if(b->type == Tleaf && kv.nk > 0 && kv.k[0] == Kdat){
+			if(kv.nv != Ptrsz)
+				bad(c, bp.addr, kv.k, kv.nk, "data pointer of %d bytes", kv.nv);
+			else if(f != nil)
+				markdat(f, bp.addr, kv.k, kv.nk, kv.v, kv.nv);
+			else if(blkisfree(unpackbp(kv.v).addr))
+				bad(c, bp.addr, kv.k, kv.nk, "data block %llx is free",
+					(unsigned long long)unpackbp(kv.v).addr);
+		}
+		prev.k = kv.k;
+		prev.nk = kv.nk;
+		haveprev = 1;
+	}
+
+	if(b->type == Tpivot){
+		haveprev = 0;
+		for(i = 0; i < b->nbuf; i++){
+			if(nodemsg(b, i, &m) < 0){
+				bad(c, bp.addr, nil, 0, "%s", errstr());
+				goto out;
+			}
+			k.k = m.kv.k;
+			k.nk = m.kv.nk;
+			if(haveprev && keycmp(&prev, &k) > 0)
+				bad(c, bp.addr, k.k, k.nk, "misordered message %d", i);
+			if(below(lo, k.k, k.nk))
+				bad(c, bp.addr, k.k, k.nk, "message below the node's separator");
+			if(atorabove(hi, k.k, k.nk))
+				bad(c, bp.addr, k.k, k.nk, "message at or above the next separator");
+			checkmsg(c, b, &m);
+			if(f != nil && m.op == Oinsert && m.kv.nk > 0 && m.kv.k[0] == Kdat)
+				markdat(f, bp.addr, m.kv.k, m.kv.nk, m.kv.v, m.kv.nv);
+			prev = k;
+			haveprev = 1;
+		}
+		for(i = 0; i < b->nval; i++){
+			if(nodeent(b, i, &kv) < 0)
+				goto out;
+			nlo.k = kv.k;
+			nlo.nk = kv.nk;
+			if(i+1 < b->nval){
+				if(nodeent(b, i+1, &next) < 0)
+					goto out;
+				nhi.k = next.k;
+				nhi.nk = next.nk;
+				checknode(c, f, unpackbp(kv.v), ht-1, &nlo, &nhi, get16(kv.v+Ptrsz), 0);
+			}else
+				checknode(c, f, unpackbp(kv.v), ht-1, &nlo, hi, get16(kv.v+Ptrsz), 0);
+		}
+	}
+out:
+	dropblk(b);
+}
+
+int
+checktree(Tree *t, void (*out)(void*, char*), void *arg)
+{
+	Chk c;
+	Bptr bp;
+	int ht;
+
+	memset(&c, 0, sizeof c);
+	c.t = t;
+	c.out = out;
+	c.arg = arg;
+	lock(&t->lk);
+	bp = t->bp;
+	ht = t->ht;
+	unlock(&t->lk);
+	checknode(&c, nil, bp, ht, nil, nil, -1, 1);
+	return c.nbad;
+}
+
+/* Check the tree t and name its blocks; 0 if its structure is sound. */
+static int
+walktree(Fsck *f, Tree *t)
+{
+	Bptr bp;
+	int ht, n;
+
+	lock(&t->lk);
+	bp = t->bp;
+	ht = t->ht;
+	unlock(&t->lk);
+	n = f->c.nbad - f->nuse;
+	checknode(&f->c, f, bp, ht, nil, nil, -1, 1);
+	return f->c.nbad - f->nuse - n;
+}
+
+/* A block a deadlist lists: freed in a later snapshot, not named yet by an older one. */
+static void
+listed(Fsck *f, vlong gen, vlong bgen, vlong addr)
+{
+	Amap *m;
+	vlong i;
+
+	/* what is no block of any arena is left alone, as the allocator leaves it */
+	if((m = amapfind(f, addr, &i)) == nil)
+		return;
+	if(bit(m->listed, i))
+		fbad(f, "deadlist (%lld, %lld): block %llx listed twice", (long long)gen, (long long)bgen,
+			(unsigned long long)addr);
+	setbit(m->listed, i);
+}
+
+/* Is the block at addr listed by a deadlist or held for a commit? */
+static int
+listedorheld(Fsck *f, vlong addr)
+{
+	Amap *m;
+	vlong i;
+
+	if((m = amapfind(f, addr, &i)) == nil)
+		return 0;
+	return bit(m->listed, i) || bit(m->held, i);
 }
 
 static void
 markchain(Fsck *f, vlong gen, vlong bgen, Bptr hd, Bptr tl)
 {
-	vlong n, max, a, cur;
+	vlong n, max, cur;
 	Bptr bp;
 	Blk *b;
 	int o;
@@ -437,8 +755,7 @@ markchain(Fsck *f, vlong gen, vlong bgen, Bptr hd, Bptr tl)
 	max = fs->size / Blksz;
 	bp = hd;
 	for(n = 0; n < max; n++){
-		usedas(f, bp.addr, Udlist, 0, "a deadlist chain");
-		if(!bsetadd(&f->reach, bp.addr))
+		if(!markas(f, bp.addr, Udlist, "a deadlist chain") || listedorheld(f, bp.addr))
 			fbad(f, "deadlist (%lld, %lld): block %llx named twice", (long long)gen, (long long)bgen,
 				(unsigned long long)bp.addr);
 		if((b = getblk(bp, GBlog)) == nil){
@@ -446,13 +763,9 @@ markchain(Fsck *f, vlong gen, vlong bgen, Bptr hd, Bptr tl)
 				(unsigned long long)bp.addr, errstr());
 			return;
 		}
-		for(o = 0; o+8 <= b->logsz; o += 8){
-			a = get64(b->data+o);
-			if(!bsetadd(&f->listed, a))
-				fbad(f, "deadlist (%lld, %lld): block %llx listed twice", (long long)gen, (long long)bgen,
-					(unsigned long long)a);
-			bsetadd(&f->reach, a);
-		}
+		f->st.dlists++;
+		for(o = 0; o+8 <= b->logsz; o += 8)
+			listed(f, gen, bgen, get64(b->data+o));
 		cur = bp.addr;
 		bp = b->logp;
 		dropblk(b);
@@ -548,11 +861,8 @@ checksnaps(Fsck *f)
 				s = erealloc(s, (ns+64)*sizeof *s);
 			memset(&s[ns], 0, sizeof *s);
 			s[ns++].t = t;
-			if(!bsethas(&f->reach, t.bp.addr)){
-				if(checktree(&t, f->c.out, f->c.arg) != 0)
-					fbad(f, "snapshot %lld: its tree is broken", (long long)t.gen);
-				marktree(f, t.bp, t.ht);
-			}
+			if(walktree(f, &t) != 0)
+				fbad(f, "snapshot %lld: its tree is broken", (long long)t.gen);
 			break;
 		case Kdlist:
 			if(kv.nk != Dlksz || unpackdlval(kv.v, kv.nv, &hd, &tl) == -1){
@@ -658,7 +968,7 @@ checklog(Fsck *f, Arena *a, int i)
 				(unsigned long long)bp.addr, (unsigned long long)a->logblks.p[n].addr);
 			break;
 		}
-		usedas(f, bp.addr, Ulog, 0, "an allocation log");
+		markas(f, bp.addr, Ulog, "an allocation log");
 		if(devread(bp.addr, buf) == -1){
 			fbad(f, "arena %d: log block %llx: %s", i, (unsigned long long)bp.addr, errstr());
 			break;
@@ -674,6 +984,7 @@ checklog(Fsck *f, Arena *a, int i)
 				(unsigned long long)bp.addr, (unsigned long long)get64(buf+4), (unsigned long long)h);
 			break;
 		}
+		f->st.logs++;
 		for(o = 0; o+8 <= sz; o += op == LogAlloc || op == LogFree ? 16 : 8){
 			w = get64(d+o);
 			op = w & 0xff;
@@ -715,105 +1026,165 @@ checkmounts(Fsck *f)
 	qlock(&fs->mountlk);
 	for(m = fs->mounts; m != nil; m = m->next){
 		t = m->root;
-		if(t == &fs->snap || bsethas(&f->reach, t->bp.addr))
+		if(t == &fs->snap)
 			continue;
-		if(checktree(t, f->c.out, f->c.arg) != 0)
+		if(walktree(f, t) != 0)
 			fbad(f, "mounted label %s: its tree is broken", m->name);
-		marktree(f, t->bp, t->ht);
 	}
 	qunlock(&fs->mountlk);
 }
 
-/* Allocated blocks of arena a that nothing names. */
+/* Set the blocks of the ranges from fn on in m->free, clipped to the arena. */
 static void
-findleaks(Fsck *f, Arena *a)
+freebits(Amap *m, Arena *a, Fnode *fn, Fnode *(*next)(Arena*, Fnode*))
 {
-	vlong *r, addr, end, nleak, first;
-	int i, n, cap;
-	Fnode *fn;
+	vlong i, j;
 
-	r = nil;
-	n = cap = 0;
-	qlock(&a->lk);
-	for(fn = rangefirst(a); fn != nil; fn = rangenext(a, fn)){
-		if(n == cap){
-			cap = cap ? 2*cap : 64;
-			r = erealloc(r, 2*cap*sizeof(vlong));
-		}
-		r[2*n] = fn->off;
-		r[2*n+1] = fn->len;
-		n++;
+	for(; fn != nil; fn = next(a, fn)){
+		i = (fn->off - m->base) / Blksz;
+		j = (fn->off + fn->len - m->base + Blksz-1) / Blksz;
+		if(i < 0)
+			i = 0;
+		if(j > m->nblk)
+			j = m->nblk;
+		if(i < j)
+			setbits(m->free, i, j);
 	}
+}
+
+/*
+ * Arena a's named blocks against its free map, eight blocks at a time:
+ * a named block that is free is an error, an allocated block nothing
+ * names a leak.  The free map is read now, at the end, under a->lk.
+ */
+static void
+compare(Fsck *f, Amap *m, Arena *a)
+{
+	vlong j, i, nb, lo, hi, nleak, first;
+	uchar nm, v;
+	int k;
+
+	qlock(&a->lk);
+	freebits(m, a, rangefirst(a), rangenext);
+	freebits(m, a, pendfirst(a), pendnext);
 	qunlock(&a->lk);
+	/* the two headers, and the last two blocks of an arena, are never used (format §5) */
+	lo = 2;
+	hi = m->nblk - 2;
 	nleak = 0;
 	first = -1;
-	/* the last two blocks of an arena are never used (format §5) */
-	addr = a->base + 2*Blksz;
-	end = a->base + a->size;
-	for(i = 0; i <= n; i++){
-		for(; addr < end && (i == n || addr < r[2*i]); addr += Blksz)
-			if(!bsethas(&f->reach, addr) && !blkisfree(addr)){
-				if(first == -1)
-					first = addr;
-				nleak++;
+	nb = (m->nblk + 7) / 8;
+	for(j = 0; j < nb; j++){
+		nm = m->reach[j] | m->listed[j] | m->held[j];
+		if((v = nm & m->free[j]) != 0)
+			for(k = 0; k < 8; k++)
+				if(v & (1<<k))
+					fbad(f, "block %llx is named but free", (unsigned long long)(m->base + (8*j+k)*Blksz));
+		v = ~(nm | m->free[j]);
+		if(8*j < lo || 8*j+8 > hi)
+			for(k = 0; k < 8; k++){
+				i = 8*j + k;
+				if(i < lo || i >= hi)
+					v &= ~(1<<k);
 			}
-		if(i < n)
-			addr = r[2*i] + r[2*i+1];
+		if(v == 0)
+			continue;
+		if(first == -1)
+			first = m->base + (8*j + __builtin_ctz(v))*Blksz;
+		nleak += __builtin_popcount(v);
 	}
 	if(nleak > 0)
 		fleak(f, nleak, "arena %llx: %lld allocated blocks nothing names, the first %llx",
-			(unsigned long long)a->base, (long long)nleak, (unsigned long long)first);
-	free(r);
+			(unsigned long long)m->base, (long long)nleak, (unsigned long long)first);
 }
 
 int
-checkfs(void (*out)(void*, char*), void *arg, vlong *leaked)
+checkstat(Linefn *out, void *arg, Chkstat *st)
 {
 	Fsck f;
 	Dlist *d;
 	Arena *a;
 	int i, j;
-	long k;
+	vlong t0;
 
+	t0 = monons();
 	memset(&f, 0, sizeof f);
 	f.c.out = out;
 	f.c.arg = arg;
+	f.buf = emalloc(Runmax*Blksz);
 	qlock(&fs->mutlk);
 	epochstart();
-	if(checktree(&fs->snap, out, arg) != 0)
+	amapinit(&f);
+	if(walktree(&f, &fs->snap) != 0)
 		fbad(&f, "the snap tree is broken");
-	marktree(&f, fs->snap.bp, fs->snap.ht);
 	checksnaps(&f);
 	checkmounts(&f);
+	flushrun(&f);
 	for(i = 0; i < fs->narena; i++){
 		a = &fs->arenas[i];
 		qlock(&a->lk);
 		checkfree(&f, a, i);
 		checklog(&f, a, i);
 		for(j = 0; j < a->logblks.n; j++)
-			bsetadd(&f.reach, a->logblks.p[j].addr);
+			hold(&f, a->logblks.p[j].addr);
 		qunlock(&a->lk);
 	}
 	lock(&fs->deferlk);
 	for(j = 0; j < fs->deferred.n; j++)
-		bsetadd(&f.reach, fs->deferred.p[j].addr);
+		hold(&f, fs->deferred.p[j].addr);
 	unlock(&fs->deferlk);
 	for(d = fs->dlists; d != nil; d = d->next)
 		if(d->ins != nil)
-			bsetadd(&f.reach, d->ins->bp.addr);
-	for(k = 0; k < f.reach.cap; k++)
-		if(f.reach.a[k] != -1 && blkisfree(f.reach.a[k]))
-			fbad(&f, "block %llx is named but free", (unsigned long long)f.reach.a[k]);
+			hold(&f, d->ins->bp.addr);
 	for(i = 0; i < fs->narena; i++)
-		findleaks(&f, &fs->arenas[i]);
+		compare(&f, &f.am[i], &fs->arenas[i]);
 	epochend();
 	qunlock(&fs->mutlk);
-	bsetfree(&f.reach);
-	bsetfree(&f.listed);
-	ufree(&f.uses);
-	if(leaked != nil)
-		*leaked = f.leaks;
+	amapfree(&f);
+	ufree(&f.dtag);
+	free(f.buf);
+	f.st.nbad = f.c.nbad;
+	f.st.leaked = f.leaks;
+	f.st.ns = monons() - t0;
+	if(st != nil)
+		*st = f.st;
 	return f.c.nbad;
+}
+
+int
+checkfs(void (*out)(void*, char*), void *arg, vlong *leaked)
+{
+	Chkstat st;
+	int bad;
+
+	bad = checkstat(out, arg, &st);
+	if(leaked != nil)
+		*leaked = st.leaked;
+	return bad;
+}
+
+/*
+ * What a check read and how fast, on one line.  The rate is of
+ * metadata: the bytes of the distinct tree nodes, deadlist blocks and
+ * allocation log blocks it read and verified, over the wall time of the
+ * whole check, reading and hashing every data block included; then the
+ * same bytes over the wall time less the time spent on data runs (the
+ * walk, the allocator comparison).  MB is 2^20 bytes.
+ */
+char*
+checkrate(char *buf, int n, Chkstat *st)
+{
+	double mb, s, ds;
+
+	mb = (double)(st->nodes + st->dlists + st->logs) * Blksz / (1024*1024);
+	s = st->ns / 1e9;
+	ds = st->datans / 1e9;
+	snprintf(buf, n, "checked %lld tree nodes, %lld deadlist blocks, %lld log blocks (%.1f MB of metadata)"
+		" and %lld data blocks (%.1f MB, %.3f s) in %.3f s: %.1f MB of metadata per second, %.1f without the data",
+		(long long)st->nodes, (long long)st->dlists, (long long)st->logs, mb,
+		(long long)st->data, (double)st->data * Blksz / (1024*1024), ds, s,
+		s > 0 ? mb / s : 0, s - ds > 0 ? mb / (s - ds) : 0);
+	return buf;
 }
 
 /*
@@ -826,11 +1197,24 @@ checkfs(void (*out)(void*, char*), void *arg, vlong *leaked)
 int
 checkvol(Linefn *out, void *arg)
 {
-	char v[128];
+	return checkvolstat(out, arg, nil);
+}
+
+/* checkvol, with what the check read and how fast on a line before the verdict. */
+int
+checkvolstat(Linefn *out, void *arg, Chkstat *st)
+{
+	char v[256];
+	Chkstat s;
 	vlong leaks;
 	int bad;
 
-	bad = checkfs(out, arg, &leaks);
+	bad = checkstat(out, arg, &s);
+	leaks = s.leaked;
+	if(st != nil){
+		*st = s;
+		out(arg, checkrate(v, sizeof v, &s));
+	}
 	if(bad == 0 && leaks == 0){
 		out(arg, "ok");
 		return 0;

@@ -581,6 +581,23 @@ struct Chk {
 	int	nbad;
 };
 
+/*
+ * What a volume check found and read (checkstat): gefs -c prints it,
+ * and bench/snapvol reads it.  Metadata is the distinct tree nodes,
+ * deadlist blocks and allocation log blocks read and verified.
+ */
+typedef struct Chkstat	Chkstat;
+struct Chkstat {
+	int	nbad;
+	vlong	leaked;
+	vlong	nodes;
+	vlong	dlists;
+	vlong	logs;
+	vlong	data;		/* data blocks read and verified */
+	vlong	ns;		/* wall time of the whole check */
+	vlong	datans;		/* of it, reading and verifying data blocks */
+};
+
 /* ------------------------------------------------------------------- fuzz.c */
 
 typedef struct Fuzz	Fuzz;

@@ -147,6 +147,7 @@ extern Bptr Zb;
 
 /* blk.c: device, blocks, allocation, the allocation log, the syncer */
 int	devread(vlong, char*);
+int	devreadn(vlong, char*, int);
 int	devwrite(vlong, char*, int);
 int	devsync(void);
 Blk*	allocblk(Tree*, int, vlong, int);
@@ -157,6 +158,8 @@ int	rangefree(Arena*, vlong, vlong);
 int	rangegrab(Arena*, vlong, vlong);
 Fnode*	rangefirst(Arena*);
 Fnode*	rangenext(Arena*, Fnode*);
+Fnode*	pendfirst(Arena*);
+Fnode*	pendnext(Arena*, Fnode*);
 int	logappend(Arena*, int, vlong, vlong);
 int	loadlog(Arena*, vlong, int);
 int	logflush(Arena*);
@@ -327,6 +330,12 @@ char*	keyfmt(char*, int, char*, int);
  */
 int	checktree(Tree*, void (*out)(void*, char*), void*);
 int	checkfs(void (*out)(void*, char*), void*, vlong *leaked);
+/*
+ * check.c: checkstat is checkfs that also says what it read and how long
+ * it took (Chkstat); checkrate formats that as the line gefs -c prints.
+ */
+int	checkstat(Linefn*, void*, Chkstat*);
+char*	checkrate(char*, int, Chkstat*);
 
 /*
  * check.c: checkvol is the console's check and gefs -c: checkfs, every
@@ -334,6 +343,7 @@ int	checkfs(void (*out)(void*, char*), void*, vlong *leaked);
  * 0 if ok, else -1 with errstr Echeck and the counts.
  */
 int	checkvol(Linefn *out, void *arg);
+int	checkvolstat(Linefn *out, void *arg, Chkstat*);
 
 /*
  * fuzz.c: fuzzrun runs the fuzzer on f->t, 0 if tree and model always

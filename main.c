@@ -26,11 +26,13 @@ errline(void *arg, char *line)
 
 /*
  * gefs -c: load without writing anything, check (runtime §7.1) on
- * stderr, the verdict last; the exit status is the verdict.
+ * stderr, then what it read and how fast (checkrate), the verdict last;
+ * the exit status is the verdict.
  */
 static int
 checkonly(char *dev, vlong cachesz)
 {
+	Chkstat st;
 	int r;
 
 	if(loadfs(dev, 1, cachesz) == -1){
@@ -38,7 +40,7 @@ checkonly(char *dev, vlong cachesz)
 		fprintf(stderr, "broken: the volume does not load\n");
 		return 1;
 	}
-	r = checkvol(errline, nil);
+	r = checkvolstat(errline, nil, &st);
 	closefs();
 	return r == 0 ? 0 : 1;
 }

@@ -1,0 +1,3 @@
+#!/bin/sh
+# san: asan
+. "${0%/*}/lib.sh"; unit fsck
