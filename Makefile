@@ -200,7 +200,6 @@ test: all fuzz
 # helpers of bench/ and libfuse's passthrough example, which Debian ships
 # as source: it is compiled here from there, with its own flags.
 BENCHTOOLS = \
-	$(O)/bench/gefsd \
 	$(O)/bench/smallfiles \
 	$(O)/bench/betrfs \
 	$(O)/bench/stream \
@@ -219,7 +218,7 @@ bench-tools: $(BENCHTOOLS)
 $(O)/bench/smallfiles $(O)/bench/betrfs $(O)/bench/stream: $(O)/bench/%: $(O)/bench/%.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(O)/bench/snapvol $(O)/bench/gefsd: $(O)/bench/%: $(O)/bench/%.o $(O)/libgefs.a
+$(O)/bench/snapvol: $(O)/bench/%: $(O)/bench/%.o $(O)/libgefs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # The HAVE_ macros are what libfuse's own build finds on Linux: without

@@ -1,13 +1,14 @@
 /*
  * bench/snapvol: snapshots and the check, timed through the function
- * API (snap.c, check.c) on a volume a stopped server left, until the
- * console offers `snap` and `check`.
+ * API (snap.c, check.c) on a volume a stopped server left: the calls
+ * themselves, without the console's round trips around them.
  *
  *	snapvol [-m cachemb] IMG op...
  *
  * The ops run in order on one load of the volume, each printing one line
- * of name=value pairs:
+ * of name=value pairs, after the load's own line:
  *
+ *	(load)		op=load: load_ms, load_mb (bytes loadfs read)
  *	create NAME	snapshot main as NAME: create_ms (snapcreate),
  *			sync_ms (the commit that makes it durable)
  *	delete NAME	delete NAME: delete_ms, sync_ms, freed_mb (blocks
@@ -63,10 +64,28 @@ rchar(void)
 	return n;
 }
 
+/* What checkvol says: problems, one a line, then the verdict. */
+typedef struct Verdict Verdict;
+struct Verdict {
+	int	problems;
+	long long	leaked;
+};
+
 static void
 report(void *arg, char *line)
 {
-	USED(arg);
+	Verdict *v;
+	int bad;
+	long long leaked;
+
+	v = arg;
+	if(strcmp(line, "ok") == 0)
+		return;
+	if(sscanf(line, "broken: %d problems, %lld leaked blocks", &bad, &leaked) == 2){
+		v->leaked = leaked;
+		return;
+	}
+	v->problems++;
 	fprintf(stderr, "snapvol: check: %s\n", line);
 }
 
@@ -114,11 +133,13 @@ static int
 opcheck(void)
 {
 	vlong r0, r1;
+	Verdict v;
 	Chkstat st;
 	double mb;
 
+	memset(&v, 0, sizeof v);
 	r0 = rchar();
-	checkstat(report, nil, &st);
+	checkstat(report, &v, &st);
 	r1 = rchar();
 	mb = (double)(st.nodes + st.dlists + st.logs) * Blksz / (1024*1024);
 	printf("op=check check_ms=%.3f data_ms=%.3f meta_mb=%.3f data_mb=%.3f read_mb=%.3f"
@@ -155,7 +176,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	vlong cachemb;
+	vlong cachemb, t0, r0;
 	char *img, *e;
 	int i, r;
 
@@ -171,10 +192,14 @@ main(int argc, char **argv)
 	if(i+1 >= argc)
 		usage();
 	img = argv[i++];
+	r0 = rchar();
+	t0 = monons();
 	if(loadfs(img, 0, cachemb*1024*1024) == -1){
 		fprintf(stderr, "snapvol: load %s: %s\n", img, errstr());
 		return 1;
 	}
+	printf("op=load load_ms=%.3f load_mb=%.3f\n", ms(t0, monons()),
+		(double)(rchar() - r0) / (1024*1024));
 	r = 0;
 	for(; i < argc && r == 0; i++){
 		if(strcmp(argv[i], "create") == 0 && i+1 < argc)
