@@ -489,6 +489,7 @@ typedef struct Scanp	Scanp;
 typedef struct Node	Node;
 typedef struct Upd	Upd;
 typedef struct Pchunk	Pchunk;
+typedef struct Weight	Weight;
 
 enum {
 	Maxht		= 16,		/* deepest tree we build or walk (fan-out >= 2) */
@@ -502,6 +503,7 @@ enum {
 	 */
 	Maxfan		= 16,
 	Tpsz		= 10,		/* Orelink/Oreprev/Oincref payload: i64 link, i8 dlbl, i8 dref */
+	Nweight		= 4096,		/* subtree bounds remembered by drainable (a power of 2) */
 };
 
 /* One level of a scan: the node and the cursors into it. */
@@ -567,6 +569,13 @@ struct Upd {
 	int	ndead;
 	int	maxdead;
 	int	deletes;	/* delete-type messages in the batch */
+};
+
+/* The bound on the leaf bytes left under a pivot, once weighed (tree.c drainable). */
+struct Weight {
+	vlong	addr;		/* the pivot's Bptr; addr 0 is never a pivot */
+	uvlong	hash;
+	vlong	lb;
 };
 
 /* ------------------------------------------------------------------ check.c */

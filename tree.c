@@ -1351,74 +1351,133 @@ gone(Msg *m)
 }
 
 /*
- * Add up, below pivot b, the leaf bytes (as recorded in the height-2
- * pivots) and what the buffered deletions could remove; stop as soon as
- * the leaves outweigh the deletions.  0 when they do, 1 when they don't
- * (so far), -1 on error.
+ * Could the whole tree collapse to a single leaf once every buffered
+ * message is applied?  Judged on a lower bound of the leaf bytes that
+ * would be left: a pivot's bound is the sum of its children's, less what
+ * the deletions in its own buffer could free, and never below 0, since
+ * those deletions only remove keys of its own subtree.  The clamp is
+ * what keeps the walk short: keys deleted in sequence leave behind them
+ * subtrees whose every key has a buffered deletion, each holding a
+ * buffer of them; such a subtree weighs 0 rather than lending its
+ * deletions (each counted as a largest entry) to the live keys further
+ * right, which let the walk run over a good part of the tree.
+ *
+ * The walk goes left to right and stops as soon as the bound passes a
+ * leaf.  Blocks never change, so the bound of a subtree weighed to the
+ * end is remembered by block pointer (a small direct-mapped table): the
+ * dead subtrees left of the live keys, which no batch touches, are
+ * weighed once, not once per batch.  Once everything is deleted, every
+ * leaf entry has a deletion buffered above it and the bound is 0.
+ */
+static Lock	weightlk;
+static Weight	weights[Nweight];
+
+static int
+weightget(Bptr bp, vlong *lb)
+{
+	Weight *w;
+	int r;
+
+	w = &weights[(bp.hash ^ bp.addr) & (Nweight-1)];
+	lock(&weightlk);
+	r = w->addr == bp.addr && w->hash == bp.hash;
+	if(r)
+		*lb = w->lb;
+	unlock(&weightlk);
+	return r;
+}
+
+static void
+weightput(Bptr bp, vlong lb)
+{
+	Weight *w;
+
+	w = &weights[(bp.hash ^ bp.addr) & (Nweight-1)];
+	lock(&weightlk);
+	w->addr = bp.addr;
+	w->hash = bp.hash;
+	w->lb = lb;
+	unlock(&weightlk);
+}
+
+static int	weigh(Blk*, int, vlong, vlong*);
+
+/*
+ * The bound for the child kv of a pivot, the child at height ht, into
+ * *lb: 1 when it is at most need, 0 when it is more (the walk stops, *lb
+ * unset), -1 on error.
  */
 static int
-weigh(Blk *b, int ht, vlong *fill, vlong *del)
+weighkid(Kvp *kv, int ht, vlong need, vlong *lb)
 {
-	Blk *c;
+	Bptr bp;
+	Blk *b;
+	int r;
+
+	if(ht == 1){
+		*lb = entfill(kv);
+		return *lb <= need;
+	}
+	bp = entbp(kv);
+	if(weightget(bp, lb))
+		return *lb <= need;
+	b = getnode(bp, ht);
+	if(b == nil)
+		return -1;
+	r = weigh(b, ht, need, lb);
+	dropblk(b);
+	if(r == 1)
+		weightput(bp, *lb);
+	return r;
+}
+
+/* The bound for pivot b at height ht, as weighkid. */
+static int
+weigh(Blk *b, int ht, vlong need, vlong *lb)
+{
+	vlong del, sum, l;
 	Kvp kv;
 	Msg m;
 	int i, r;
 
+	del = 0;
 	for(i = 0; i < b->nbuf; i++){
 		if(nodemsg(b, i, &m) < 0)
 			return -1;
-		*del += gone(&m);
+		del += gone(&m);
 	}
+	sum = 0;
 	for(i = 0; i < b->nval; i++){
 		if(nodeent(b, i, &kv) < 0)
 			return -1;
-		if(ht == 2){
-			*fill += entfill(&kv);
-			continue;
-		}
-		c = getnode(entbp(&kv), ht-1);
-		if(c == nil)
-			return -1;
-		r = weigh(c, ht-1, fill, del);
-		dropblk(c);
+		/* b's bound passes need once sum + l - del does */
+		r = weighkid(&kv, ht-1, need + del - sum, &l);
 		if(r <= 0)
 			return r;
+		sum += l;
 	}
-	return *fill <= Leafspc + *del;
+	*lb = MAX(0, sum - del);
+	return 1;
 }
 
-/*
- * Could the whole tree under root r be a single leaf once every
- * buffered message is applied?  Only if the leaves hold no more than a
- * leaf plus what the pending deletions could remove.  Once everything is
- * deleted that always holds, whatever the buffers hold; in a tree with
- * live data the walk stops after a pivot or two.
- */
+/* Whether root contents r (height ht) could be one leaf: 1 yes, 0 no, -1 error. */
 static int
 drainable(Node *r, int ht)
 {
-	vlong fill, del;
-	Blk *c;
+	vlong del, sum, l;
 	int i, k;
 
-	fill = 0;
 	del = 0;
 	for(i = 0; i < r->nmsg; i++)
 		del += gone(&r->msg[i]);
+	sum = 0;
 	for(i = 0; i < r->nent; i++){
-		if(ht == 2){
-			fill += entfill(&r->ent[i]);
-			continue;
-		}
-		c = getnode(entbp(&r->ent[i]), ht-1);
-		if(c == nil)
-			return -1;
-		k = weigh(c, ht-1, &fill, &del);
-		dropblk(c);
+		k = weighkid(&r->ent[i], ht-1, Leafspc + del - sum, &l);
 		if(k <= 0)
 			return k;
+		sum += l;
 	}
-	return fill <= Leafspc + del;
+	return 1;
 }
 
 /* Merge the sorted run into p's buffer, after existing messages with equal keys. */

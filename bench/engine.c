@@ -4,7 +4,10 @@
  * with 100-byte values in batches (gefs: one upsert per batch; LMDB: one
  * write transaction per batch, no sync per commit), everything made
  * durable with one sync at the end, then random point lookups of keys
- * that are present.
+ * that are present.  Besides the wall-clock rates it prints the
+ * process CPU time of each phase (user+sys, every thread: gefs writes
+ * blocks from its own thread) and the load average, since the machine
+ * it runs on may be shared.
  *
  * usage: engine [-b batch] [-m cachemb] [-l lookups] [-d dir] [N...]
  */
@@ -16,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <lmdb.h>
 #include "dat.h"
 #include "fns.h"
@@ -30,6 +34,16 @@ static vlong	cachemb = 1024;
 static vlong	nlook = 1000000;
 static char	*dir;
 
+/* One engine's run: rates and the seconds they came from. */
+typedef struct Res	Res;
+struct Res {
+	double	ups;		/* upserts per wall-clock second */
+	double	lks;		/* lookups per wall-clock second */
+	double	upwall, upcpu;	/* seconds of the upserts (sync included) */
+	double	lkwall, lkcpu;	/* seconds of the lookups */
+	int	ht;
+};
+
 static double
 now(void)
 {
@@ -37,6 +51,24 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec/1e9;
+}
+
+/* Process CPU seconds so far, user and system, all threads. */
+static double
+cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec/1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec/1e6;
+}
+
+static double
+load1(void)
+{
+	double l[1];
+
+	return getloadavg(l, 1) == 1 ? l[0] : -1;
 }
 
 /* Key i of run seed: random bytes after a Kconf type byte; the same for both engines. */
@@ -87,10 +119,10 @@ rmrf(char *p)
 
 /* gefs: ream an image, fill a fresh tree, sync, look up. */
 static int
-gefsrun(vlong n, double *ups, double *lks, int *ht)
+gefsrun(vlong n, Res *res)
 {
 	char img[512], *k, *v, buf[Kvmax];
-	double t0, t1;
+	double t0, t1, c0;
 	uvlong s, i;
 	Msg *m;
 	Tree t;
@@ -131,6 +163,7 @@ gefsrun(vlong n, double *ups, double *lks, int *ht)
 	k = emalloc(batch * Ksz);
 	v = emalloc(batch * Vsz);
 	qlock(&fs->mutlk);
+	c0 = cpu();
 	t0 = now();
 	for(i = 0; i < (uvlong)n; ){
 		for(nb = 0; nb < batch && i < (uvlong)n; nb++, i++){
@@ -154,11 +187,14 @@ gefsrun(vlong n, double *ups, double *lks, int *ht)
 		return -1;
 	}
 	t1 = now();
-	*ups = n / (t1 - t0);
-	*ht = t.ht;
+	res->upwall = t1 - t0;
+	res->upcpu = cpu() - c0;
+	res->ups = n / res->upwall;
+	res->ht = t.ht;
 
 	s = 88172645463325252ULL;
 	key.nk = Ksz;
+	c0 = cpu();
 	t0 = now();
 	for(i = 0; i < (uvlong)nlook; i++){
 		mkkey(k, pick(&s, n));
@@ -169,7 +205,9 @@ gefsrun(vlong n, double *ups, double *lks, int *ht)
 		}
 	}
 	t1 = now();
-	*lks = nlook / (t1 - t0);
+	res->lkwall = t1 - t0;
+	res->lkcpu = cpu() - c0;
+	res->lks = nlook / res->lkwall;
 	free(m);
 	free(k);
 	free(v);
@@ -187,14 +225,14 @@ lmdbfail(char *what, int e)
 
 /* LMDB: the same keys and values, one write transaction per batch. */
 static int
-lmdbrun(vlong n, double *ups, double *lks)
+lmdbrun(vlong n, Res *res)
 {
 	char path[512], k[Ksz], v[Vsz];
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
 	MDB_val mk, mv;
-	double t0, t1;
+	double t0, t1, c0;
 	uvlong s, i;
 	int e, nb;
 
@@ -212,6 +250,7 @@ lmdbrun(vlong n, double *ups, double *lks)
 	if((e = mdb_txn_begin(env, nil, 0, &txn)) != 0 || (e = mdb_dbi_open(txn, nil, 0, &dbi)) != 0
 	|| (e = mdb_txn_commit(txn)) != 0)
 		return lmdbfail("dbi", e);
+	c0 = cpu();
 	t0 = now();
 	for(i = 0; i < (uvlong)n; ){
 		if((e = mdb_txn_begin(env, nil, 0, &txn)) != 0)
@@ -232,11 +271,14 @@ lmdbrun(vlong n, double *ups, double *lks)
 	if((e = mdb_env_sync(env, 1)) != 0)
 		return lmdbfail("sync", e);
 	t1 = now();
-	*ups = n / (t1 - t0);
+	res->upwall = t1 - t0;
+	res->upcpu = cpu() - c0;
+	res->ups = n / res->upwall;
 
 	s = 88172645463325252ULL;
 	if((e = mdb_txn_begin(env, nil, MDB_RDONLY, &txn)) != 0)
 		return lmdbfail("read txn", e);
+	c0 = cpu();
 	t0 = now();
 	for(i = 0; i < (uvlong)nlook; i++){
 		mkkey(k, pick(&s, n));
@@ -246,7 +288,10 @@ lmdbrun(vlong n, double *ups, double *lks)
 			return lmdbfail("get", e);
 	}
 	t1 = now();
-	*lks = nlook / (t1 - t0);
+	res->lkwall = t1 - t0;
+	res->lkcpu = cpu() - c0;
+	res->lks = nlook / res->lkwall;
+	res->ht = 0;
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
 	rmrf(path);
@@ -257,9 +302,10 @@ int
 main(int argc, char **argv)
 {
 	vlong sizes[16], n;
-	double gu, gl, lu, ll;
+	double l0, l1, l2;
 	char tmpl[512], *t;
-	int c, i, ns, ht;
+	int c, i, ns;
+	Res g, l;
 
 	ns = 0;
 	while((c = getopt(argc, argv, "b:m:l:d:")) != -1)
@@ -300,15 +346,27 @@ main(int argc, char **argv)
 	}
 	printf("engine: random upserts of %d-byte keys with %d-byte values, %d per batch "
 		"(LMDB: one transaction each, MDB_NOSYNC), one sync at the end; then %lld random lookups.\n"
-		"gefs cache %lld MiB; files in %s\n", Ksz, Vsz, batch, (long long)nlook, (long long)cachemb, dir);
+		"gefs cache %lld MiB; files in %s\n"
+		"Rows: rates per wall-clock second; rates per second of process CPU time (user+sys, all threads)\n"
+		"with the ratios of CPU time; the seconds, and the 1-minute load average before gefs, between, after LMDB.\n", Ksz, Vsz, batch, (long long)nlook, (long long)cachemb, dir);
 	printf("%10s %14s %14s %8s %14s %14s %8s %6s\n", "keys", "gefs upsert/s", "lmdb upsert/s", "ratio",
 		"gefs lookup/s", "lmdb lookup/s", "ratio", "height");
 	for(i = 0; i < ns; i++){
 		n = sizes[i];
-		if(gefsrun(n, &gu, &gl, &ht) == -1 || lmdbrun(n, &lu, &ll) == -1)
+		l0 = load1();
+		if(gefsrun(n, &g) == -1)
 			return 1;
+		l1 = load1();
+		if(lmdbrun(n, &l) == -1)
+			return 1;
+		l2 = load1();
 		printf("%10lld %14.0f %14.0f %8.2f %14.0f %14.0f %8.2f %6d\n", (long long)n,
-			gu, lu, gu/lu, gl, ll, gl/ll, ht);
+			g.ups, l.ups, g.ups/l.ups, g.lks, l.lks, g.lks/l.lks, g.ht);
+		printf("%10s %14.0f %14.0f %8.2f %14.0f %14.0f %8.2f\n", "per cpu s",
+			n/g.upcpu, n/l.upcpu, l.upcpu/g.upcpu, nlook/g.lkcpu, nlook/l.lkcpu, l.lkcpu/g.lkcpu);
+		printf("%10s upserts: gefs %.1f s wall %.1f s cpu, lmdb %.1f s wall %.1f s cpu; "
+			"lookups: gefs %.1f/%.1f, lmdb %.1f/%.1f; load average %.1f, %.1f, %.1f\n", "",
+			g.upwall, g.upcpu, l.upwall, l.upcpu, g.lkwall, g.lkcpu, l.lkwall, l.lkcpu, l0, l1, l2);
 		fflush(stdout);
 	}
 	rmdir(dir);

@@ -5,5 +5,9 @@
 . "${0%/*}/lib.sh"
 scratch
 export TMPDIR=$T
-if [ "$O" = o ]; then unit bigtree 1 10 1000 100000 1000000; fi
-unit bigtree 1 10 1000 30000
+# unit execs: a subshell keeps the trap that removes $T (and the image)
+if [ "$O" = o ]; then
+	(unit bigtree 1 10 1000 100000 1000000)
+else
+	(unit bigtree 1 10 1000 30000)
+fi
