@@ -1274,11 +1274,24 @@ unlinkfid(Cfid *f)
 	qlock(&fuse.lk);
 	n = findnode(f->qid.path);
 	hide = n != nil && n->nopen > 0 && !(f->qid.type & QTDIR);
-	if(hide)
+	p = nil;
+	old = nil;
+	if(hide){
 		n->hidden = 1;
+		/*
+		 * a fid-less node takes f now: from the rename on, its
+		 * last close (removehidden) cannot find it by name
+		 */
+		if(n->fid == nil)
+			p = adopt(n, f, &old);
+	}
 	qunlock(&fuse.lk);
 	if(!hide)
 		return cremove(f) == -1 ? errnum() : 0;
+	if(p != nil){
+		free(old);
+		unpin(p);
+	}
 	snprintf(name, sizeof name, ".9pfuse.%llx", (unsigned long long)f->qid.path);
 	nulldir(&d);
 	d.name = name;
@@ -1286,20 +1299,12 @@ unlinkfid(Cfid *f)
 		qlock(&fuse.lk);
 		n->hidden = 0;
 		qunlock(&fuse.lk);
-		cclunk(f);
+		if(p == nil)
+			cclunk(f);
 		return errnum();
 	}
-	/* its old name is gone: a fid-less node keeps f */
-	qlock(&fuse.lk);
-	if(n->fid == nil){
-		p = adopt(n, f, &old);
-		qunlock(&fuse.lk);
-		free(old);
-		unpin(p);
-		return 0;
-	}
-	qunlock(&fuse.lk);
-	cclunk(f);
+	if(p == nil)
+		cclunk(f);
 	return 0;
 }
 
