@@ -5,8 +5,9 @@
  *
  * The low-level libfuse API, because its inodes fit 9P's fids: every
  * inode the kernel knows is a Inode holding a fid walked to the file and
- * never opened, from the lookup that made it known until the kernel
- * forgets it.  So each request starts from its inode's own fid: getattr
+ * never opened, from the lookup that made it known (or the first
+ * request that needs it, for a node readdirplus or create made) until
+ * the kernel forgets it.  So each request starts from its inode's own fid: getattr
  * is a Tstat, setattr a Twstat, lookup a Twalk of one name, open clones
  * the fid and opens the clone.  A fid follows its file through renames
  * (the server keeps its key), so nothing is ever re-walked by name.
@@ -16,9 +17,10 @@
  *
  * Reads and writes go straight to the server (no write-back cache),
  * each FUSE request of up to msize-24 bytes one Tread or Twrite, so
- * what a write returned is what another client reads.  Attributes are
- * not cached (timeout 0): a size changed by another client is seen at
- * the next read or stat.  Names are cached for a second.
+ * what a write returned is what another client reads.  The kernel keeps
+ * attributes and names for attr_timeout and entry_timeout (a second by
+ * default, -o); at each open the file's qid.vers says whether it may
+ * keep the data it cached and the attributes it holds (close-to-open).
  *
  * A file unlinked while open here is renamed to .9pfuse.QIDPATH and
  * removed at its last close, as NFS clients do, so the open file keeps
@@ -64,20 +66,33 @@ typedef struct Id	Id;
 enum {
 	Nhash		= 4096,		/* node table buckets */
 	Maxfuseio	= 1024*1024,	/* the most the kernel sends in one request */
-	Entrytime	= 1,		/* seconds a name is cached */
 	Hashbase	= 0x1000000,	/* ids of names with no local account */
 	Hashspan	= 0x40000000,
 	Fsblk		= 16384,	/* gefs's block, for statfs */
 	Namemax		= 244,		/* gefs's longest name */
+	Maxtimeout	= 1000000,
+	Deftimeout	= 1,		/* seconds */	/* seconds, for attr_timeout and entry_timeout */
 };
 
+/*
+ * The fields after path are under fuse.lk.  A node made by readdirplus
+ * has no fid until a request needs one (nodefid): until then it names
+ * its directory, which it pins, and its name there.
+ */
 struct Inode {
-	Inode	*next;		/* hash chain by path, under fuse.lk */
+	Inode	*next;		/* hash chain by path */
 	uvlong	path;		/* qid.path */
-	Cfid	*fid;		/* walked here, never opened */
-	uvlong	nlookup;	/* the kernel's references, under fuse.lk */
-	int	nopen;		/* handles, under fuse.lk */
+	Cfid	*fid;		/* walked here, never opened; or nil */
+	Inode	*parent;	/* while fid is nil */
+	char	*name;
+	uvlong	nlookup;	/* the kernel's references */
+	int	nopen;		/* handles */
+	int	npin;		/* fid-less nodes naming this one as their parent */
 	int	hidden;		/* unlinked while open: remove at the last release */
+	u32int	avers;		/* qid.vers of the attributes the kernel holds, */
+	int	aok;		/* if nothing changed them through us since */
+	u32int	dvers;		/* qid.vers at the last open, */
+	int	dok;		/* if nothing was written through us since */
 };
 
 /* An open file or directory: fi->fh. */
@@ -105,6 +120,8 @@ static struct {
 	char	*mnt;		/* absolute */
 	u32int	iosize;		/* bytes per FUSE read or write */
 	u32int	blksize;	/* st_blksize: iosize rounded down to a power of 2 */
+	double	attrtime;	/* seconds the kernel keeps attributes */
+	double	entrytime;	/* seconds the kernel keeps names */
 	struct fuse_session *se;
 
 	QLock	lk;		/* nodes and ids */
@@ -150,10 +167,14 @@ static struct {
 	{Efsize, EFBIG},
 };
 
+/* A fid-less node whose name now leads elsewhere (nodefid). */
+static char Estalefid[] = "stale file handle";
+
 static struct {
 	char	*s;
 	int	no;
 } errwords[] = {
+	{Estalefid, ESTALE},
 	{"does not exist", ENOENT},
 	{"not found", ENOENT},
 	{"exists", EEXIST},
@@ -349,19 +370,91 @@ unhashnode(Inode *n)
 		}
 }
 
+/* Called with fuse.lk held: nothing refers to n any more. */
+static int
+unused(Inode *n)
+{
+	return n->nlookup == 0 && n->nopen == 0 && n->npin == 0 && n != &fuse.root;
+}
+
+static void unpin(Inode*);
+
+/* Free an unhashed node, letting go of its fid or its parent. */
+static void
+freenode(Inode *n)
+{
+	if(n->fid != nil)
+		cclunk(n->fid);
+	else{
+		unpin(n->parent);
+		free(n->name);
+	}
+	free(n);
+}
+
+static void
+unpin(Inode *n)
+{
+	qlock(&fuse.lk);
+	n->npin--;
+	if(!unused(n)){
+		qunlock(&fuse.lk);
+		return;
+	}
+	unhashnode(n);
+	qunlock(&fuse.lk);
+	freenode(n);
+}
+
+/*
+ * Called with fuse.lk held: give the fid-less n the fid f.  Returns
+ * the parent it no longer pins and its name, for the caller to let go
+ * of once the lock is released.
+ */
+static Inode*
+adopt(Inode *n, Cfid *f, char **name)
+{
+	Inode *p;
+
+	n->fid = f;
+	p = n->parent;
+	*name = n->name;
+	n->parent = nil;
+	n->name = nil;
+	return p;
+}
+
+/* The attributes the kernel is given for n come from version vers. */
+static void
+gaveattr(Inode *n, u32int vers)
+{
+	qlock(&fuse.lk);
+	n->avers = vers;
+	n->aok = 1;
+	qunlock(&fuse.lk);
+}
+
 /*
  * The node for the file f was walked to, with one more lookup: an
- * existing node keeps its own fid and f is clunked.
+ * existing node keeps its own fid and f is clunked, unless it had none.
  */
 static Inode*
 getnode(Cfid *f)
 {
-	Inode *n;
+	Inode *n, *p;
+	char *name;
 
 	qlock(&fuse.lk);
 	n = findnode(f->qid.path);
 	if(n != nil){
 		n->nlookup++;
+		if(n->fid == nil){
+			p = adopt(n, f, &name);
+			qunlock(&fuse.lk);
+			free(name);
+			unpin(p);
+			return n;
+		}
 		qunlock(&fuse.lk);
 		cclunk(f);
 		return n;
@@ -375,20 +468,89 @@ getnode(Cfid *f)
 	return n;
 }
 
-/* Drop k lookups; the last one frees the node and clunks its fid. */
+/*
+ * The node for entry d of directory dir, with one more lookup, and no
+ * request to the server: a new node is fid-less.
+ */
+static Inode*
+listnode(Inode *dir, Dir *d)
+{
+	Inode *n;
+
+	qlock(&fuse.lk);
+	n = findnode(d->qid.path);
+	if(n == nil){
+		n = emalloc(sizeof *n);
+		n->path = d->qid.path;
+		n->parent = dir;
+		n->name = estrdup(d->name);
+		dir->npin++;
+		hashnode(n);
+	}
+	n->nlookup++;
+	n->avers = d->qid.vers;
+	n->aok = 1;
+	qunlock(&fuse.lk);
+	return n;
+}
+
+/* Drop k lookups; the last reference frees the node. */
 static void
 putnode(Inode *n, uvlong k)
 {
 	qlock(&fuse.lk);
 	n->nlookup -= MIN(k, n->nlookup);
-	if(n->nlookup > 0 || n->nopen > 0 || n == &fuse.root){
+	if(!unused(n)){
 		qunlock(&fuse.lk);
 		return;
 	}
 	unhashnode(n);
 	qunlock(&fuse.lk);
-	cclunk(n->fid);
-	free(n);
+	freenode(n);
+}
+
+/*
+ * n's fid, walked from its parent by name if it has none yet.  The
+ * file found there must be n's: another client may have renamed or
+ * replaced it meanwhile, which is a stale handle.
+ */
+static Cfid*
+nodefid(Inode *n)
+{
+	Inode *dir, *p;
+	Cfid *f, *df;
+	char *name;
+
+	qlock(&fuse.lk);
+	f = n->fid;
+	dir = n->parent;
+	name = f == nil ? estrdup(n->name) : nil;
+	qunlock(&fuse.lk);
+	if(f != nil)
+		return f;
+	/* dir is pinned by n, which the caller's request holds */
+	if((df = nodefid(dir)) == nil || (f = cwalk(df, name)) == nil){
+		free(name);
+		return nil;
+	}
+	free(name);
+	if(f->qid.path != n->path){
+		cclunk(f);
+		werrstr("%s", Estalefid);
+		return nil;
+	}
+	qlock(&fuse.lk);
+	if(n->fid != nil){
+		/* another request walked it first */
+		qunlock(&fuse.lk);
+		cclunk(f);
+		return n->fid;
+	}
+	p = adopt(n, f, &name);
+	qunlock(&fuse.lk);
+	free(name);
+	unpin(p);
+	return f;
 }
 
 /* ------------------------------------------------------------ attributes */
@@ -422,6 +584,16 @@ ishidden(Inode *n)
 	return h;
 }
 
+static void
+fillentry(struct fuse_entry_param *e, Inode *n, Dir *d)
+{
+	memset(e, 0, sizeof *e);
+	e->ino = inoof(n);
+	e->attr_timeout = fuse.attrtime;
+	e->entry_timeout = fuse.entrytime;
+	dir2stat(d, 0, &e->attr);
+}
+
 /*
  * Reply with the entry for the file f was walked to (f is consumed).
  * A reply the kernel did not take (the caller was interrupted) leaves
@@ -434,23 +606,20 @@ replyentry(fuse_req_t req, Cfid *f, Dir *d)
 	Inode *n;
 
 	n = getnode(f);
-	memset(&e, 0, sizeof e);
-	e.ino = inoof(n);
-	e.attr_timeout = 0;
-	e.entry_timeout = Entrytime;
-	dir2stat(d, 0, &e.attr);
+	gaveattr(n, d->qid.vers);
+	fillentry(&e, n, d);
 	if(fuse_reply_entry(req, &e) != 0)
 		putnode(n, 1);
 }
 
-/* Walk f to name and reply with that entry. */
+/* Walk from dir to name and reply with that entry. */
 static void
-walkentry(fuse_req_t req, Cfid *dir, const char *name)
+walkentry(fuse_req_t req, Inode *dir, const char *name)
 {
-	Cfid *f;
+	Cfid *f, *df;
 	Dir *d;
 
-	if((f = cwalk(dir, (char*)name)) == nil){
+	if((df = nodefid(dir)) == nil || (f = cwalk(df, (char*)name)) == nil){
 		replyerr(req);
 		return;
 	}
@@ -506,9 +675,17 @@ opinit(void *v, struct fuse_conn_info *conn)
 	conn->max_readahead = fuse.iosize;
 	if(conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-	/* attributes are never cached, so reads need not refresh them */
-	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/*
+	 * With attributes cached, reads refresh them once they expire,
+	 * and drop cached data if the file changed.  Without, listing
+	 * attributes would only cost the kernel inodes it forgets at once.
+	 */
+	if(fuse.attrtime > 0 || fuse.entrytime > 0){
+		conn->want |= (FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_READDIRPLUS) & conn->capable;
+		conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	}else
+		conn->want &= ~(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
 	conn->time_gran = 1000000000;	/* 9P times are seconds */
 }
 
@@ -520,7 +697,7 @@ oplookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	walkentry(req, nodeof(parent)->fid, name);
+	walkentry(req, nodeof(parent), name);
 }
 
 static void
@@ -545,16 +722,18 @@ opgetattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct stat st;
 	Inode *n;
+	Cfid *f;
 	Dir *d;
 
 	n = nodeof(ino);
-	if((d = cstat(n->fid)) == nil){
+	if((f = nodefid(n)) == nil || (d = cstat(f)) == nil){
 		replyerr(req);
 		return;
 	}
+	gaveattr(n, d->qid.vers);
 	dir2stat(d, ishidden(n), &st);
 	free(d);
-	fuse_reply_attr(req, &st, 0);
+	fuse_reply_attr(req, &st, fuse.attrtime);
 }
 
 static int
@@ -584,15 +763,20 @@ opsetattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int set, struct fus
 	struct stat st;
 	Dir d, *cur;
 	Inode *n;
+	Cfid *f;
 	u32int mode;
 	int err;
 
 	n = nodeof(ino);
+	if((f = nodefid(n)) == nil){
+		replyerr(req);
+		return;
+	}
 	nulldir(&d);
 	cur = nil;
 	err = 0;
 	if(set & (FUSE_SET_ATTR_MODE|FUSE_SET_ATTR_UID|FUSE_SET_ATTR_GID)){
-		if((cur = cstat(n->fid)) == nil){
+		if((cur = cstat(f)) == nil){
 			replyerr(req);
 			return;
 		}
@@ -623,19 +807,24 @@ opsetattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int set, struct fus
 		return;
 	}
 	/* a wstat that changes nothing would be a sync */
-	if(!untouched(&d) && cwstat(n->fid, &d) == -1){
+	if(!untouched(&d) && cwstat(f, &d) == -1){
 		free(cur);
 		replyerr(req);
 		return;
 	}
 	free(cur);
-	if((cur = cstat(n->fid)) == nil){
+	if((cur = cstat(f)) == nil){
 		replyerr(req);
 		return;
 	}
+	qlock(&fuse.lk);
+	if(set & FUSE_SET_ATTR_SIZE)
+		n->dok = 0;
+	qunlock(&fuse.lk);
+	gaveattr(n, cur->qid.vers);
 	dir2stat(cur, ishidden(n), &st);
 	free(cur);
-	fuse_reply_attr(req, &st, 0);
+	fuse_reply_attr(req, &st, fuse.attrtime);
 }
 
 static Handle*
@@ -659,7 +848,7 @@ removehidden(Inode *n)
 {
 	Cfid *f;
 
-	if((f = cwalk(n->fid, "")) == nil || cremove(f) == -1)
+	if((f = nodefid(n)) == nil || (f = cwalk(f, "")) == nil || cremove(f) == -1)
 		dprint(1, "9pfuse: remove hidden .9pfuse.%llx: %s",
 			(unsigned long long)n->path, errstr());
 }
@@ -685,11 +874,45 @@ puthandle(Handle *h)
 	putnode(n, 0);
 }
 
+/*
+ * n was opened at version vers: whether the kernel may keep the data
+ * it cached (nothing changed since the last open), and so that a
+ * change made elsewhere shows at the next open, whether the attributes
+ * it holds are those of vers; if not, they are dropped.
+ */
+static int
+cachedata(fuse_ino_t ino, Inode *n, u32int vers)
+{
+	int keep, stale;
+
+	qlock(&fuse.lk);
+	keep = n->dok && n->dvers == vers;
+	stale = !(n->aok && n->avers == vers);
+	n->dvers = vers;
+	n->dok = 1;
+	if(stale)
+		n->aok = 0;
+	qunlock(&fuse.lk);
+	if(stale && fuse.attrtime > 0)
+		fuse_lowlevel_notify_inval_inode(fuse.se, ino, -1, 0);
+	return keep;
+}
+
+/* Something was written to n through us: its version is unknown. */
 static void
-replyopen(fuse_req_t req, struct fuse_file_info *fi, Handle *h)
+changed(Inode *n)
+{
+	qlock(&fuse.lk);
+	n->aok = 0;
+	n->dok = 0;
+	qunlock(&fuse.lk);
+}
+
+static void
+replyopen(fuse_req_t req, struct fuse_file_info *fi, Handle *h, int keep)
 {
 	fi->fh = (uintptr_t)h;
-	fi->keep_cache = 0;
+	fi->keep_cache = keep;
 	if(fuse_reply_open(req, fi) != 0)
 		puthandle(h);
 }
@@ -700,7 +923,7 @@ openfid(Inode *n, int mode)
 {
 	Cfid *f;
 
-	if((f = cwalk(n->fid, "")) == nil)
+	if((f = nodefid(n)) == nil || (f = cwalk(f, "")) == nil)
 		return nil;
 	if(copen(f, mode) == -1){
 		cclunk(f);
@@ -720,7 +943,7 @@ opopen(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		replyerr(req);
 		return;
 	}
-	replyopen(req, fi, newhandle(n, f));
+	replyopen(req, fi, newhandle(n, f), cachedata(ino, n, f->qid.vers));
 }
 
 static Handle*
@@ -759,6 +982,7 @@ opwrite(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		return;
 	}
 	n = cpwrite(handleof(fi)->fid, (char*)buf, size, off);
+	changed(handleof(fi)->n);
 	if(n < 0)
 		replyerr(req);
 	else
@@ -783,10 +1007,11 @@ oprelease(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 opfsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
+	Cfid *f;
 	Dir d;
 
 	nulldir(&d);
-	if(cwstat(nodeof(ino)->fid, &d) == -1)
+	if((f = nodefid(nodeof(ino))) == nil || cwstat(f, &d) == -1)
 		replyerr(req);
 	else
 		fuse_reply_err(req, 0);
@@ -823,7 +1048,7 @@ opopendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		puthandle(h);
 		return;
 	}
-	replyopen(req, fi, h);
+	replyopen(req, fi, h, 0);
 }
 
 static void
@@ -860,6 +1085,53 @@ opreaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fi
 	free(buf);
 }
 
+/*
+ * readdir with each entry's attributes, which the directory read
+ * brought: the kernel need not look the names up.  Each entry is a
+ * lookup of its node, which a new node answers without a fid.
+ */
+static void
+opreaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+	Handle *h;
+	Inode **nodes;
+	char *buf;
+	size_t used, m;
+	long i, nn;
+
+	h = handleof(fi);
+	qlock(&h->lk);
+	if(off == 0 && h->served && loaddir(h) == -1){
+		qunlock(&h->lk);
+		replyerr(req);
+		return;
+	}
+	buf = emalloc(size);
+	nodes = emalloc((h->nd + 1) * sizeof nodes[0]);
+	used = 0;
+	nn = 0;
+	for(i = off; i >= 0 && i < h->nd; i++){
+		nodes[nn] = listnode(h->n, &h->d[i]);
+		fillentry(&e, nodes[nn], &h->d[i]);
+		e.attr.st_nlink = ishidden(nodes[nn]) ? 0 : 1;
+		m = fuse_add_direntry_plus(req, buf+used, size-used, h->d[i].name, &e, i+1);
+		if(m > size-used){
+			putnode(nodes[nn], 1);
+			break;
+		}
+		nn++;
+		used += m;
+	}
+	h->served = 1;
+	qunlock(&h->lk);
+	if(fuse_reply_buf(req, buf, used) != 0)
+		for(i = 0; i < nn; i++)
+			putnode(nodes[i], 1);
+	free(nodes);
+	free(buf);
+}
+
 static void
 opreleasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -867,7 +1139,10 @@ opreleasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-/* An open(O_CREAT) that lost a race with another client's create. */
+/*
+ * An open(O_CREAT) that lost a race with another client's create.  The
+ * kernel does not know the node yet, so its attributes are those given.
+ */
 static void
 openexisting(fuse_req_t req, Inode *dir, const char *name, struct fuse_file_info *fi)
 {
@@ -876,7 +1151,7 @@ openexisting(fuse_req_t req, Inode *dir, const char *name, struct fuse_file_info
 	Inode *n;
 	Dir *d;
 
-	if((f = cwalk(dir->fid, (char*)name)) == nil){
+	if((f = nodefid(dir)) == nil || (f = cwalk(f, (char*)name)) == nil){
 		replyerr(req);
 		return;
 	}
@@ -892,13 +1167,11 @@ openexisting(fuse_req_t req, Inode *dir, const char *name, struct fuse_file_info
 		free(d);
 		return;
 	}
-	memset(&e, 0, sizeof e);
-	e.ino = inoof(n);
-	e.entry_timeout = Entrytime;
-	dir2stat(d, 0, &e.attr);
+	gaveattr(n, d->qid.vers);
+	fillentry(&e, n, d);
 	free(d);
 	fi->fh = (uintptr_t)newhandle(n, o);
-	fi->keep_cache = 0;
+	fi->keep_cache = cachedata(inoof(n), n, o->qid.vers);
 	if(fuse_reply_create(req, &e, fi) != 0){
 		puthandle(handleof(fi));
 		putnode(n, 1);
@@ -909,14 +1182,14 @@ static void
 opcreate(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
 {
 	struct fuse_entry_param e;
-	Cfid *f, *nf;
+	Cfid *f;
 	Inode *dir, *n;
 	Dir *d;
 
 	if(badname(req, name))
 		return;
 	dir = nodeof(parent);
-	if((f = cwalk(dir->fid, "")) == nil){
+	if((f = nodefid(dir)) == nil || (f = cwalk(f, "")) == nil){
 		replyerr(req);
 		return;
 	}
@@ -928,23 +1201,17 @@ opcreate(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struc
 			replyerr(req);
 		return;
 	}
-	nf = cwalk(dir->fid, (char*)name);
-	d = nf != nil ? cstat(f) : nil;
-	if(d == nil){
+	/* the node gets a fid of its own only if it needs one */
+	if((d = cstat(f)) == nil){
 		replyerr(req);
-		if(nf != nil)
-			cclunk(nf);
 		cclunk(f);
 		return;
 	}
-	n = getnode(nf);
-	memset(&e, 0, sizeof e);
-	e.ino = inoof(n);
-	e.entry_timeout = Entrytime;
-	dir2stat(d, 0, &e.attr);
+	n = listnode(dir, d);
+	fillentry(&e, n, d);
 	free(d);
 	fi->fh = (uintptr_t)newhandle(n, f);
-	fi->keep_cache = 0;
+	fi->keep_cache = cachedata(inoof(n), n, f->qid.vers);
 	if(fuse_reply_create(req, &e, fi) != 0){
 		puthandle(handleof(fi));
 		putnode(n, 1);
@@ -961,7 +1228,7 @@ makeentry(fuse_req_t req, fuse_ino_t parent, const char *name, u32int perm)
 	if(badname(req, name))
 		return;
 	dir = nodeof(parent);
-	if((f = cwalk(dir->fid, "")) == nil){
+	if((f = nodefid(dir)) == nil || (f = cwalk(f, "")) == nil){
 		replyerr(req);
 		return;
 	}
@@ -971,7 +1238,7 @@ makeentry(fuse_req_t req, fuse_ino_t parent, const char *name, u32int perm)
 		return;
 	}
 	cclunk(f);
-	walkentry(req, dir->fid, name);
+	walkentry(req, dir, name);
 }
 
 static void
@@ -999,19 +1266,32 @@ opmknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t 
 static int
 unlinkfid(Cfid *f)
 {
-	char name[64];
-	Inode *n;
+	char name[64], *old;
+	Inode *n, *p;
 	Dir d;
 	int hide;
 
 	qlock(&fuse.lk);
 	n = findnode(f->qid.path);
 	hide = n != nil && n->nopen > 0 && !(f->qid.type & QTDIR);
-	if(hide)
+	p = nil;
+	old = nil;
+	if(hide){
 		n->hidden = 1;
+		/*
+		 * a fid-less node takes f now: from the rename on, its
+		 * last close (removehidden) cannot find it by name
+		 */
+		if(n->fid == nil)
+			p = adopt(n, f, &old);
+	}
 	qunlock(&fuse.lk);
 	if(!hide)
 		return cremove(f) == -1 ? errnum() : 0;
+	if(p != nil){
+		free(old);
+		unpin(p);
+	}
 	snprintf(name, sizeof name, ".9pfuse.%llx", (unsigned long long)f->qid.path);
 	nulldir(&d);
 	d.name = name;
@@ -1019,10 +1299,12 @@ unlinkfid(Cfid *f)
 		qlock(&fuse.lk);
 		n->hidden = 0;
 		qunlock(&fuse.lk);
-		cclunk(f);
+		if(p == nil)
+			cclunk(f);
 		return errnum();
 	}
-	cclunk(f);
+	if(p == nil)
+		cclunk(f);
 	return 0;
 }
 
@@ -1031,7 +1313,7 @@ opunlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	Cfid *f;
 
-	if((f = cwalk(nodeof(parent)->fid, (char*)name)) == nil){
+	if((f = nodefid(nodeof(parent))) == nil || (f = cwalk(f, (char*)name)) == nil){
 		replyerr(req);
 		return;
 	}
@@ -1048,7 +1330,7 @@ oprmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	Cfid *f;
 
-	if((f = cwalk(nodeof(parent)->fid, (char*)name)) == nil){
+	if((f = nodefid(nodeof(parent))) == nil || (f = cwalk(f, (char*)name)) == nil){
 		replyerr(req);
 		return;
 	}
@@ -1060,6 +1342,24 @@ oprmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, unlinkfid(f));
 }
 
+/* A fid-less node follows its file's rename by us (within its directory). */
+static void
+renamed(uvlong path, const char *newname)
+{
+	char *old;
+	Inode *n;
+
+	old = nil;
+	qlock(&fuse.lk);
+	n = findnode(path);
+	if(n != nil && n->fid == nil){
+		old = n->name;
+		n->name = estrdup((char*)newname);
+	}
+	qunlock(&fuse.lk);
+	free(old);
+}
+
 /*
  * Twstat renames within a directory only, and refuses to replace:
  * another directory is EXDEV (mv copies), an existing target is removed
@@ -1069,7 +1369,7 @@ static void
 oprename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
-	Cfid *f, *t;
+	Cfid *f, *t, *df;
 	Inode *dir;
 	Dir d;
 	int err;
@@ -1085,7 +1385,7 @@ oprename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if(badname(req, newname))
 		return;
 	dir = nodeof(parent);
-	if((f = cwalk(dir->fid, (char*)name)) == nil){
+	if((df = nodefid(dir)) == nil || (f = cwalk(df, (char*)name)) == nil){
 		replyerr(req);
 		return;
 	}
@@ -1094,7 +1394,7 @@ oprename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, flags & RENAME_NOREPLACE ? EEXIST : 0);
 		return;
 	}
-	if((t = cwalk(dir->fid, (char*)newname)) != nil){
+	if((t = cwalk(df, (char*)newname)) != nil){
 		err = 0;
 		if(flags & RENAME_NOREPLACE)
 			err = EEXIST;
@@ -1123,6 +1423,8 @@ oprename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	nulldir(&d);
 	d.name = (char*)newname;
 	err = cwstat(f, &d) == -1 ? errnum() : 0;
+	if(err == 0)
+		renamed(f->qid.path, newname);
 	cclunk(f);
 	fuse_reply_err(req, err);
 }
@@ -1143,7 +1445,11 @@ opstatfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &st);
 }
 
-/* What 9P2000 cannot express. */
+/*
+ * What 9P2000 cannot express.  ENOSYS for the extended attributes
+ * tells the kernel not to ask again (it reports EOPNOTSUPP): otherwise
+ * every write asks for security.capability first.
+ */
 static void
 opsymlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
@@ -1165,25 +1471,25 @@ opreadlink(fuse_req_t req, fuse_ino_t ino)
 static void
 opsetxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags)
 {
-	fuse_reply_err(req, ENOTSUP);
+	fuse_reply_err(req, ENOSYS);
 }
 
 static void
 opgetxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-	fuse_reply_err(req, ENOTSUP);
+	fuse_reply_err(req, ENOSYS);
 }
 
 static void
 oplistxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	fuse_reply_err(req, ENOTSUP);
+	fuse_reply_err(req, ENOSYS);
 }
 
 static void
 opremovexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	fuse_reply_err(req, ENOTSUP);
+	fuse_reply_err(req, ENOSYS);
 }
 
 static void
@@ -1215,6 +1521,7 @@ static struct fuse_lowlevel_ops ops = {
 	.fsync		= opfsync,
 	.opendir	= opopendir,
 	.readdir	= opreaddir,
+	.readdirplus	= opreaddirplus,
 	.releasedir	= opreleasedir,
 	.fsyncdir	= opfsync,
 	.statfs		= opstatfs,
@@ -1290,6 +1597,52 @@ parsemsize(char *s)
 		exit(2);
 	}
 	return v;
+}
+
+/*
+ * Take 9pfuse's own options (attr_timeout=S, entry_timeout=S) out of
+ * the -o list; what is left is libfuse's, in buf.  A bad value exits.
+ */
+static void
+ownopts(char *opts, char *buf, int nbuf)
+{
+	char *o, *e, *next;
+	double *v;
+	int n;
+
+	n = 0;
+	buf[0] = 0;
+	for(o = opts; o != nil; o = next){
+		/* options are separated by commas that no backslash escapes */
+		for(next = o; *next != 0 && *next != ','; next++)
+			if(*next == '\\' && next[1] != 0)
+				next++;
+		if(*next == ',')
+			*next++ = 0;
+		else
+			next = nil;
+		v = nil;
+		if(strncmp(o, "attr_timeout=", 13) == 0)
+			v = &fuse.attrtime;
+		else if(strncmp(o, "entry_timeout=", 14) == 0)
+			v = &fuse.entrytime;
+		if(v == nil){
+			if(*o != 0)
+				n += snprintf(buf+n, nbuf-n, "%s%s", n > 0 ? "," : "", o);
+			if(n >= nbuf){
+				fprintf(stderr, "9pfuse: options too long\n");
+				exit(2);
+			}
+			continue;
+		}
+		o = strchr(o, '=')+1;
+		errno = 0;
+		*v = strtod(o, &e);
+		if(*o == 0 || *e != 0 || errno != 0 || !(*v >= 0 && *v <= Maxtimeout)){
+			fprintf(stderr, "9pfuse: bad timeout '%s': want 0 to %d seconds\n", o, Maxtimeout);
+			exit(2);
+		}
+	}
 }
 
 /* An option value for libfuse: its separators escaped. */
@@ -1370,7 +1723,7 @@ blocksignals(int how)
 int
 main(int argc, char **argv)
 {
-	char *aname, *opts, *fargv[8], fsopt[1024], addrq[512], mnt[PATH_MAX];
+	char *aname, *opts, *fargv[8], fsopt[1024], addrq[512], mnt[PATH_MAX], lopts[4096];
 	struct fuse_args args;
 	struct fuse_loop_config *cfg;
 	int c, fg, fd, nf, r;
@@ -1383,6 +1736,8 @@ main(int argc, char **argv)
 	fg = 0;
 	msize = Defmsize;
 	fuse.uname = cuser();
+	fuse.attrtime = Deftimeout;
+	fuse.entrytime = Deftimeout;
 	while((c = getopt(argc, argv, "a:u:m:o:fd")) != -1)
 		switch(c){
 		case 'a':
@@ -1408,6 +1763,9 @@ main(int argc, char **argv)
 		}
 	if(argc - optind != 2)
 		usage();
+	lopts[0] = 0;
+	if(opts != nil)
+		ownopts(opts, lopts, sizeof lopts);
 	fuse.addr = argv[optind];
 	if(realpath(argv[optind+1], mnt) == nil){
 		warn("mount point %s: %s", argv[optind+1], strerror(errno));
@@ -1446,9 +1804,9 @@ main(int argc, char **argv)
 	fargv[nf++] = "9pfuse";
 	fargv[nf++] = "-o";
 	fargv[nf++] = fsopt;
-	if(opts != nil){
+	if(lopts[0] != 0){
 		fargv[nf++] = "-o";
-		fargv[nf++] = opts;
+		fargv[nf++] = lopts;
 	}
 	fargv[nf] = nil;
 	args.argc = nf;

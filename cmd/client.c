@@ -1,15 +1,22 @@
 /*
  * cmd/client.c: a 9P2000 client connection (see client.h).
  *
- * Concurrency: every call takes a free tag, sends its T-message under the
- * write lock and sleeps on its tag's slot.  One reader thread per
- * connection reads replies and fills the slot named by each reply's tag,
- * so replies may come back in any order and any number of threads may
- * have requests in flight (up to Ntag).  When the reader sees the end of
- * the connection, or anything that is not a well-formed reply to an
- * outstanding tag, it records why and wakes every sleeper: all pending
+ * Concurrency: every call takes a free tag and sends its T-message under
+ * the write lock.  Then, if no thread is reading the connection, it reads
+ * replies itself, filling the slot named by each reply's tag and waking
+ * its owner, until its own comes; else it sleeps on its tag's slot until
+ * its reply is there or the reading is free.  A thread that stops reading
+ * wakes one that waits, to read next.  So replies may come back in any
+ * order, any number of threads may have requests in flight (up to Ntag),
+ * and a thread alone on the connection reads its own reply with no
+ * thread hand-off on our side.  A reader thread per connection waits for
+ * the server's end of the connection (POLLRDHUP) so that a hang-up is
+ * noticed with nothing in flight, then reads what is left.  Whoever sees
+ * the end of the connection, or anything that is not a well-formed reply
+ * to an outstanding tag, records why and wakes every sleeper: all pending
  * and later calls fail with that reason.
  */
+#define _GNU_SOURCE		/* POLLRDHUP */
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -17,6 +24,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include <pwd.h>
+#include <poll.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -253,6 +261,7 @@ sethangup(Cfs *fs, char *fmt, ...)
 				rwakeup(&fs->tag[i].r);
 		rwakeupall(&fs->tagwait);
 		rwakeupall(&fs->dead);
+		rwakeupall(&fs->rdfree);
 	}
 	qunlock(&fs->lk);
 	/* let the server and our reader know at once */
@@ -304,41 +313,99 @@ deliver(Cfs *fs, Fcall *f, uchar *frame)
 	c->rx = *f;
 	c->frame = frame;
 	c->done = 1;
-	rwakeup(&c->r);
+	if(c->asleep)
+		rwakeup(&c->r);
 	qunlock(&fs->lk);
 	return 0;
 }
 
-static void
-readproc(void *v)
+/*
+ * Read one reply and hand it to its tag's slot; -1 if the connection is
+ * dead.  Called by the thread that set fs->reading.
+ */
+static int
+readreply(Cfs *fs)
 {
-	Cfs *fs;
 	Fcall f;
 	uchar *frame;
 	long n;
 
-	fs = v;
-	for(;;){
-		n = readframealloc(fs->fd, fs->msize, &frame);
-		if(n == 0){
-			sethangup(fs, "server hung up");
-			return;
-		}
-		if(n < 0){
-			sethangup(fs, "connection lost: %s", errstr());
-			return;
-		}
-		if(fcallunpack(frame, n, &f) < 0){
-			free(frame);
-			sethangup(fs, "connection lost: invalid message: %s", errstr());
-			return;
-		}
-		if(deliver(fs, &f, frame) < 0){
-			fcallclear(&f);
-			free(frame);
-			return;
-		}
+	n = readframealloc(fs->fd, fs->msize, &frame);
+	if(n == 0){
+		sethangup(fs, "server hung up");
+		return -1;
 	}
+	if(n < 0){
+		sethangup(fs, "connection lost: %s", errstr());
+		return -1;
+	}
+	if(fcallunpack(frame, n, &f) < 0){
+		free(frame);
+		sethangup(fs, "connection lost: invalid message: %s", errstr());
+		return -1;
+	}
+	if(deliver(fs, &f, frame) < 0){
+		fcallclear(&f);
+		free(frame);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Called with fs->lk held by a thread that stops reading: let one that
+ * waits for a reply read next.
+ */
+static void
+passreading(Cfs *fs)
+{
+	int i;
+
+	fs->reading = 0;
+	/* one woken for its reply already would not read */
+	for(i = 0; i < Ntag; i++)
+		if(fs->tag[i].asleep && !fs->tag[i].done){
+			rwakeup(&fs->tag[i].r);
+			break;
+		}
+	rwakeup(&fs->rdfree);
+}
+
+/*
+ * Until the connection is dead: wait for the server's end of it, then
+ * read what it sent before, until the end.  Where poll cannot tell the
+ * end from data, read all the time (every reply is then handed over).
+ */
+static void
+readproc(void *v)
+{
+	Cfs *fs;
+	int r;
+
+	fs = v;
+#ifdef POLLRDHUP
+	{
+		struct pollfd p;
+
+		p.fd = fs->fd;
+		p.events = POLLRDHUP;
+		while(poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+	}
+#endif
+	qlock(&fs->lk);
+	while(fs->reading && fs->hangup == nil)
+		rsleep(&fs->rdfree);
+	if(fs->hangup == nil){
+		fs->reading = 1;
+		do{
+			qunlock(&fs->lk);
+			r = readreply(fs);
+			qlock(&fs->lk);
+		}while(r == 0);
+		passreading(fs);
+	}
+	qunlock(&fs->lk);
 }
 
 static int
@@ -411,6 +478,7 @@ freecfs(Cfs *fs)
 		pthread_cond_destroy(&fs->tag[i].r.c);
 	pthread_cond_destroy(&fs->tagwait.c);
 	pthread_cond_destroy(&fs->dead.c);
+	pthread_cond_destroy(&fs->rdfree.c);
 	pthread_mutex_destroy(&fs->lk.m);
 	pthread_mutex_destroy(&fs->wlk.m);
 	free(fs->hangup);
@@ -440,6 +508,7 @@ cfsmount(int fd, u32int msize)
 	qlockinit(&fs->wlk);
 	rendezinit(&fs->tagwait, &fs->lk);
 	rendezinit(&fs->dead, &fs->lk);
+	rendezinit(&fs->rdfree, &fs->lk);
 	for(i = 0; i < Ntag; i++){
 		rendezinit(&fs->tag[i].r, &fs->lk);
 		fs->freetag[i] = Ntag-1-i;
@@ -562,7 +631,7 @@ int
 cfsrpc(Cfs *fs, Fcall *tx, Fcall *rx, uchar **framep)
 {
 	Ctag *c;
-	int t, got;
+	int t, got, r;
 
 	*framep = nil;
 	memset(rx, 0, sizeof *rx);
@@ -578,8 +647,21 @@ cfsrpc(Cfs *fs, Fcall *tx, Fcall *rx, uchar **framep)
 		return -1;
 	}
 	qlock(&fs->lk);
-	while(!c->done && fs->hangup == nil)
+	while(!c->done && fs->hangup == nil){
+		if(!fs->reading){
+			fs->reading = 1;
+			do{
+				qunlock(&fs->lk);
+				r = readreply(fs);
+				qlock(&fs->lk);
+			}while(r == 0 && !c->done);
+			passreading(fs);
+			continue;
+		}
+		c->asleep = 1;
 		rsleep(&c->r);
+		c->asleep = 0;
+	}
 	got = c->done;
 	if(got){
 		*rx = c->rx;

@@ -3,10 +3,11 @@
  * Include after dat.h, fns.h and fcall.h.
  *
  * A connection (Cfs) may be used by any number of threads at once: each
- * request gets a tag, one reader thread per connection reads the replies
- * and hands each to the thread waiting on its tag, so many requests can
- * be in flight.  When the server hangs up, every waiting and every later
- * call fails with the reason; none blocks.
+ * request gets a tag, and one of the threads waiting for a reply reads
+ * the replies and hands each to the thread waiting on its tag, so many
+ * requests can be in flight and a lone request costs no hand-off.  When
+ * the server hangs up, every waiting and every later call fails with the
+ * reason; none blocks.
  *
  * Errors: a call that fails returns -1 (or nil) with the error string set;
  * for an Rerror that string is the server's.
@@ -42,6 +43,7 @@ struct Ctag {
 	Rendez	r;
 	int	busy;
 	int	done;
+	int	asleep;		/* the owner sleeps on r */
 	Fcall	rx;
 	uchar	*frame;		/* rx's bytes */
 };
@@ -49,11 +51,13 @@ struct Ctag {
 struct Cfs {
 	int		fd;
 	u32int		msize;		/* negotiated */
-	pthread_t	reader;
+	pthread_t	reader;		/* watches for the end; reads then */
 	QLock		wlk;		/* one frame at a time on fd */
 	QLock		lk;		/* everything below */
 	Rendez		tagwait;	/* for a free tag */
 	Rendez		dead;		/* for the hang-up (cfshungup) */
+	Rendez		rdfree;		/* for the reading to be free (reader) */
+	int		reading;	/* a thread is reading a reply */
 	Ctag		tag[Ntag];
 	u16int		freetag[Ntag];
 	int		nfreetag;

@@ -497,20 +497,25 @@ struct Worker {
 	char		*why;	/* watcher: cfshungup's answer */
 };
 
-/* Every worker has one request in flight; answer all, last first. */
+/*
+ * Every worker has one request in flight; answer all, last first (or
+ * first first if p->arg is set: the thread reading gets its own reply
+ * while others wait, and must let one of them read next).
+ */
 static void
-reversescript(Peer *p)
+roundscript(Peer *p)
 {
 	Fcall t[Nthr], r;
 	uchar *frame[Nthr];
 	char data[32];
-	int i, round;
+	int i, j, round;
 
 	for(round = 0; round < Nround; round++){
 		for(i = 0; i < Nthr; i++)
 			if(precv(p, Tread, &t[i], &frame[i]) < 0)
 				return;
-		for(i = Nthr-1; i >= 0; i--){
+		for(j = 0; j < Nthr; j++){
+			i = p->arg != nil ? j : Nthr-1-j;
 			if(t[i].fid % 2 == 0){
 				memset(&r, 0, sizeof r);
 				r.type = Rread;
@@ -559,14 +564,14 @@ worker(void *v)
 }
 
 static void
-inflight(void)
+inflight(int inorder)
 {
 	Worker w[Nthr];
 	Peer p;
 	Cfs *fs;
 	int i, bad;
 
-	fs = mount(&p, 8192, reversescript, nil);
+	fs = mount(&p, 8192, roundscript, inorder ? &p : nil);
 	for(i = 0; i < Nthr; i++){
 		w[i].fs = fs;
 		w[i].id = i;
@@ -578,7 +583,8 @@ inflight(void)
 		pthread_join(w[i].tid, nil);
 		bad += w[i].bad;
 	}
-	ok(bad == 0, "%d threads x %d rounds, answered last first: each got its own reply", Nthr, Nround);
+	ok(bad == 0, "%d threads x %d rounds, answered %s first: each got its own reply",
+		Nthr, Nround, inorder ? "first" : "last");
 	unmount(fs, &p, "replies out of order");
 }
 
@@ -700,6 +706,39 @@ watcher(void *v)
 
 	w = v;
 	w->why = cfshungup(w->fs);
+}
+
+/* The server goes away with nothing in flight: cfshungup still returns. */
+static void
+idlescript(Peer *p)
+{
+	Fcall t;
+	uchar *frame;
+
+	if(precv(p, Tclunk, &t, &frame) == 0){
+		rempty(p, &t);
+		pdone(&t, frame);
+	}
+}
+
+static void
+idlehangup(void)
+{
+	Fcall tx, rx;
+	uchar *frame;
+	Peer p;
+	Cfs *fs;
+
+	fs = mount(&p, 8192, idlescript, nil);
+	memset(&tx, 0, sizeof tx);
+	tx.type = Tclunk;
+	if(ok(cfsrpc(fs, &tx, &rx, &frame) == 0, "idle hang-up: a call is answered"))
+		pdone(&rx, frame);
+	pthread_join(p.tid, nil);
+	ok(strcmp(cfshungup(fs), "server hung up") == 0,
+		"idle hang-up: cfshungup returns with no call in flight");
+	cfsclose(fs);
+	close(p.fd);
 }
 
 static void
@@ -1094,7 +1133,9 @@ main(void)
 	paths();
 	modes();
 	versions();
-	inflight();
+	inflight(0);
+	inflight(1);
+	idlehangup();
 	manytags();
 	hangup();
 	badreply(strangerscript, "unexpected tag", "a reply with a tag not in use");

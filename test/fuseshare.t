@@ -1,8 +1,9 @@
 #!/bin/sh
 # san: asan
-# Two clients, two FUSE mounts of one server: each sees what the other
-# wrote once it is closed, created, renamed or removed; both writing at
-# once into the same directory.
+# Two clients, two FUSE mounts of one server, with the kernel's caches
+# off (attr_timeout=0, entry_timeout=0): each sees what the other wrote
+# once it is closed, created, renamed or removed; both writing at once
+# into the same directory.  (fusecache.t: what the default caching shows.)
 . "${0%/*}/lib.sh"
 scratch
 needfuse
@@ -10,8 +11,8 @@ mkvol "$T/img" || { notok "ream"; done_testing; exit 1; }
 startgefs -f "$T/img" -m 128 || { notok "gefs starts"; done_testing; exit 1; }
 A=$T/a
 B=$T/b
-fusemount "$A" || { notok "9pfuse mounts a"; done_testing; exit 1; }
-fusemount "$B" || { notok "9pfuse mounts b"; done_testing; exit 1; }
+fusemount "$A" -o attr_timeout=0,entry_timeout=0 || { notok "9pfuse mounts a"; done_testing; exit 1; }
+fusemount "$B" -o entry_timeout=0,attr_timeout=0 || { notok "9pfuse mounts b"; done_testing; exit 1; }
 
 echo "from a" >"$A/f"
 is "$(cat "$B/f")" "from a" "b reads what a wrote"
