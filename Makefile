@@ -116,6 +116,7 @@ UNITS	= \
 	conform \
 	hostile \
 	concur \
+	wire \
 	perm \
 	session
 
