@@ -668,6 +668,7 @@ enum {
 	Syncperiod	= 5,		/* seconds between periodic syncs */
 	Dlcmin		= 4,		/* open deadlist blocks kept: cmax/10 in [Dlcmin, Dlcmax] */
 	Dlcmax		= 512,
+	Wqbatch		= 64,		/* the syncer wakes for this many writes and frees (at most cap/8), or for a fence */
 	Maxslot		= 512,		/* epoch slots: threads that enter epochs, connection threads (Maxconn) among them */
 };
 
@@ -755,6 +756,7 @@ struct Wqueue {
 	Qent	*heap;
 	int	n;
 	int	cap;
+	int	batch;		/* writes and frees that wait before the syncer is woken */
 };
 
 /* The block cache (format §12). */
