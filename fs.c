@@ -40,6 +40,7 @@ static struct {
 	int	nrd;
 	pthread_t mutator;
 	pthread_t reader[Maxreaders];
+	s32int	stopped;		/* atomic: the workers stopped; nothing runs any more */
 
 	QLock	connlk;
 	Rendez	connr;			/* a connection ended */
@@ -2760,7 +2761,7 @@ dispatch(Conn *c, Req *q)
 	q->counted = 1;
 	q->next = c->tags[t->tag % Ntaghash];
 	c->tags[t->tag % Ntaghash] = q;
-	alone = ++c->ninflight == 1;
+	alone = ++c->ninflight == 1 && !agetl(&srv.stopped);
 	qunlock(&c->lk);
 	switch(t->type){
 	case Tauth:
@@ -3031,6 +3032,7 @@ fsstop(void)
 	Dent *d;
 	int i, n;
 
+	asetl(&srv.stopped, 1);
 	chclose(srv.wrchan);
 	pthread_join(srv.mutator, nil);
 	for(i = 0; i < srv.nrd; i++){
