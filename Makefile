@@ -117,6 +117,7 @@ UNITS	= \
 	conform \
 	hostile \
 	concur \
+	wire \
 	perm \
 	session
 

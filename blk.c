@@ -1495,7 +1495,12 @@ qswap(Qent *h, int i, int j)
 	h[j] = t;
 }
 
-/* Queue an entry at the current generation; waits while the queue is full. */
+/*
+ * Queue an entry at the current generation; waits while the queue is
+ * full.  Writes and frees wake the syncer only once a batch of them
+ * waits, not one by one: nobody waits for them but a fence (every sync
+ * has one), which wakes it at once, as does everything else.
+ */
 static void
 qput(Qent *e)
 {
@@ -1517,7 +1522,8 @@ qput(Qent *e)
 			break;
 		qswap(q->heap, i, p);
 	}
-	rwakeup(&q->nonempty);
+	if((e->kind != Qwrite && e->kind != Qfree) || q->n >= q->batch)
+		rwakeup(&q->nonempty);
 	qunlock(&q->lk);
 }
 
@@ -1690,6 +1696,7 @@ startsyncer(void)
 	rendezinit(&q->nonempty, &q->lk);
 	rendezinit(&q->nonfull, &q->lk);
 	q->cap = fs->cache.cmax;
+	q->batch = MAX(1, MIN(Wqbatch, q->cap/8));
 	q->heap = emalloc(q->cap*sizeof(Qent));
 	q->n = 0;
 	q->nfree = 0;

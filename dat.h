@@ -694,7 +694,8 @@ enum {
 	Syncperiod	= 5,		/* seconds between periodic syncs */
 	Dlcmin		= 4,		/* open deadlist blocks kept: cmax/10 in [Dlcmin, Dlcmax] */
 	Dlcmax		= 512,
-	Maxslot		= 128,		/* epoch slots: threads that enter epochs */
+	Wqbatch		= 64,		/* the syncer wakes for this many writes and frees (at most cap/8), or for a fence */
+	Maxslot		= 512,		/* epoch slots: threads that enter epochs, connection threads (Maxconn) among them */
 };
 
 /* A node of an arena's free map: an AVL tree of disjoint ranges by offset. */
@@ -782,6 +783,7 @@ struct Wqueue {
 	int	n;
 	int	cap;
 	int	nfree;		/* Qfree entries in the heap */
+	int	batch;		/* writes and frees that wait before the syncer is woken */
 };
 
 /* The block cache (format §12). */
@@ -959,7 +961,7 @@ enum {
 	 */
 	Minmsg		= 256,
 	Maxmsg		= 1024*1024 + 24,
-	Maxinflight	= 32,		/* requests read but not answered, per connection */
+	Maxinflight	= 32,		/* requests read but not answered, or answered but not sent, per connection */
 	Maxconn		= 256,		/* connections beyond are refused */
 	Maxannounce	= 16,		/* -a addresses */
 	Maxreaders	= 4,		/* reader pool: NPROC/2, NPROC in [2, 8] */
@@ -989,17 +991,21 @@ struct Srvconf {
 	int	rdonly;			/* -R */
 };
 
-/* A reply waiting for the connection's writer. */
+/* A reply the socket did not take at once, waiting for the connection's writer. */
 struct Rmsg {
 	Rmsg	*next;
 	long	n;
+	long	off;		/* bytes already sent */
 	uchar	*buf;
 };
 
 /*
- * One 9P connection: a reader thread that decodes requests and hands
- * them out, a writer thread that sends the replies in the order they
- * were queued, so no worker ever blocks on a slow client.
+ * One 9P connection: a reader thread that decodes requests, runs those
+ * that only read itself when nothing else of the connection is in
+ * flight, and hands the others out.  Whoever finishes a request sends
+ * its reply, without waiting: what the socket does not take at once
+ * goes to the connection's writer thread, which sends the queue in
+ * order, so no worker ever blocks on a slow client.
  */
 struct Conn {
 	Conn	*next;		/* the server's list, under its lock */
@@ -1014,13 +1020,16 @@ struct Conn {
 	int	versioned;	/* reader thread only */
 	s32int	hungup;		/* atomic: replies are dropped */
 
-	QLock	lk;		/* tags, ninflight, the reply queue */
+	QLock	lk;		/* tags, ninflight, the reply queue, sending on wfd */
 	Rendez	idle;		/* ninflight went down */
 	Rendez	outr;		/* a reply was queued, or quit */
 	Req	*tags[Ntaghash];
 	int	ninflight;
 	Rmsg	*outq;
 	Rmsg	*outtl;
+	int	nout;		/* replies in outq: they count against Maxinflight */
+	int	writing;	/* the writer is sending, outside lk */
+	int	queueonly;	/* wfd is no socket: only the writer sends, blocking */
 	int	quit;
 	pthread_t writer;
 

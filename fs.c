@@ -2,14 +2,18 @@
  * fs.c: the 9P2000 service (runtime §1, §3): connections, fids, dents,
  * every request, the reader pool and the single mutator.
  *
- * Each connection has a reader thread, which decodes requests and
- * answers Tversion, Tauth, Tflush and Tclunk itself, and a writer
- * thread, which sends replies in the order they were queued.  Requests
- * that only read go to one of the reader workers (chosen by fid, so the
- * requests of one fid stay in order); requests that change a tree go to
- * the mutator, which runs them one at a time under fs->mutlk.  Workers
- * enter an epoch around each request: what they read of a tree stays
- * valid until they leave it.
+ * Each connection has a reader thread, which decodes requests, answers
+ * Tversion, Tauth, Tflush and Tclunk itself, and hands out the rest:
+ * requests that change a tree go to the mutator, which runs them one at
+ * a time under fs->mutlk; requests that only read go to one of the
+ * reader workers (chosen by fid, so the requests of one fid stay in
+ * order), or, when nothing else of the connection is in flight, run on
+ * the connection's reader thread itself, which costs no hand-off.
+ * Workers enter an epoch around each request: what they read of a tree
+ * stays valid until they leave it.  Whoever finishes a request sends
+ * the reply, without blocking (outq); what the socket does not take at
+ * once goes to the connection's writer thread, which sends its queue in
+ * order and alone waits for a slow client.
  *
  * The tree holds every file's record; a dent (one per file and mount in
  * use) holds only what the tree cannot: the record's key, whether the
@@ -36,6 +40,7 @@ static struct {
 	int	nrd;
 	pthread_t mutator;
 	pthread_t reader[Maxreaders];
+	s32int	stopped;		/* atomic: the workers stopped; nothing runs any more */
 
 	QLock	connlk;
 	Rendez	connr;			/* a connection ended */
@@ -774,23 +779,84 @@ packmsg(Fcall *r)
 	return m;
 }
 
-/* Queue m for the writer; under c->lk. */
+static void
+freermsg(Rmsg *m)
+{
+	free(m->buf);
+	free(m);
+}
+
+/* The connection is broken: drop every reply, stop reading.  Under c->lk. */
+static void
+brokenconn(Conn *c)
+{
+	dprint(1, "%s: %s", c->addr, errstr());
+	asetl(&c->hungup, 1);
+	shutdown(c->rfd, SHUT_RDWR);
+}
+
+/*
+ * Send what the socket takes of m without waiting: 1 if all of it went,
+ * 0 if the rest must wait for the writer, -1 if the connection broke.
+ */
+static int
+trysend(Conn *c, Rmsg *m)
+{
+	long n;
+
+	while(m->off < m->n){
+		n = send(c->wfd, m->buf+m->off, m->n-m->off, MSG_DONTWAIT|MSG_NOSIGNAL);
+		if(n > 0){
+			m->off += n;
+			continue;
+		}
+		if(n < 0 && errno == EINTR)
+			continue;
+		if(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if(n < 0 && errno == ENOTSOCK){
+			c->queueonly = 1;
+			return 0;
+		}
+		werrstr("write: %s", n < 0 ? strerror(errno) : "no progress");
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * Send m, under c->lk.  Replies go out in the order they come here:
+ * while the writer has some queued or is sending one, m joins its
+ * queue; otherwise the caller sends it itself, so the usual reply costs
+ * no hand-off, and leaves to the writer only what the socket does not
+ * take at once.
+ */
 static void
 outq(Conn *c, Rmsg *m)
 {
 	if(m == nil)
 		return;
 	if(agetl(&c->hungup)){
-		free(m->buf);
-		free(m);
+		freermsg(m);
 		return;
 	}
+	if(c->outq == nil && !c->writing && !c->queueonly)
+		switch(trysend(c, m)){
+		case 1:
+			freermsg(m);
+			return;
+		case -1:
+			brokenconn(c);
+			freermsg(m);
+			return;
+		}
 	m->next = nil;
 	if(c->outq == nil)
 		c->outq = m;
 	else
 		c->outtl->next = m;
 	c->outtl = m;
+	c->nout++;
 	rwakeup(&c->outr);
 }
 
@@ -864,8 +930,7 @@ respond(Req *q, Fcall *r)
 			if(m != nil){
 				snprintf(e, sizeof e, "%s: %s reply of %ld bytes exceeds msize %d",
 					Ebotch, fcallname(r->type), m->n, agetl(&c->msize));
-				free(m->buf);
-				free(m);
+				freermsg(m);
 			}else
 				snprintf(e, sizeof e, "%s: cannot encode %s", Efs, fcallname(r->type));
 			memset(&re, 0, sizeof re);
@@ -2350,6 +2415,17 @@ run(Req *q)
 		respond(q, &r);
 }
 
+/* Run q, which only reads, on this thread. */
+static void
+runread(Req *q)
+{
+	if(!startreq(q))
+		return;
+	epochstart();
+	run(q);
+	epochend();
+}
+
 static void
 readproc(void *arg)
 {
@@ -2357,13 +2433,8 @@ readproc(void *arg)
 	Req *q;
 
 	ch = arg;
-	while((q = chrecv(ch)) != nil){
-		if(!startreq(q))
-			continue;
-		epochstart();
-		run(q);
-		epochend();
-	}
+	while((q = chrecv(ch)) != nil)
+		runread(q);
 }
 
 /*
@@ -2467,11 +2538,13 @@ mutproc(void *arg)
 
 /* --------------------------------------------------------- connections */
 
+/* Send the replies the socket did not take at once, in order, waiting as long as it takes. */
 static void
 writeproc(void *arg)
 {
 	Conn *c;
 	Rmsg *m;
+	int r;
 
 	c = arg;
 	qlock(&c->lk);
@@ -2481,15 +2554,18 @@ writeproc(void *arg)
 		if((m = c->outq) == nil)
 			break;
 		c->outq = m->next;
+		c->writing = 1;
 		qunlock(&c->lk);
-		if(!agetl(&c->hungup) && writeframe(c->wfd, m->buf, m->n) == -1){
-			dprint(1, "%s: %s", c->addr, errstr());
-			asetl(&c->hungup, 1);
-			shutdown(c->rfd, SHUT_RDWR);
-		}
-		free(m->buf);
-		free(m);
+		r = 0;
+		if(!agetl(&c->hungup))
+			r = writeframe(c->wfd, m->buf+m->off, m->n-m->off);
+		freermsg(m);
 		qlock(&c->lk);
+		c->writing = 0;
+		c->nout--;
+		rwakeupall(&c->idle);
+		if(r == -1)
+			brokenconn(c);
 	}
 	qunlock(&c->lk);
 }
@@ -2657,12 +2733,18 @@ fsclunkinline(Conn *c, Req *q)
 	respond(q, &r);
 }
 
-/* Hand a decoded request out; -1 to hang up (a tag in use). */
+/*
+ * Hand a decoded request out; -1 to hang up (a tag in use).  A request
+ * that only reads, with nothing else of c in flight, runs here: the
+ * reader pool would add a hand-off and nothing else, as this thread
+ * would only wait for the next request meanwhile.
+ */
 static int
 dispatch(Conn *c, Req *q)
 {
 	Fcall *t;
 	char buf[256], e[300];
+	int alone;
 
 	t = q->t;
 	if(t->type == Tversion){
@@ -2679,7 +2761,7 @@ dispatch(Conn *c, Req *q)
 	q->counted = 1;
 	q->next = c->tags[t->tag % Ntaghash];
 	c->tags[t->tag % Ntaghash] = q;
-	c->ninflight++;
+	alone = ++c->ninflight == 1 && !agetl(&srv.stopped);
 	qunlock(&c->lk);
 	switch(t->type){
 	case Tauth:
@@ -2695,11 +2777,16 @@ dispatch(Conn *c, Req *q)
 	case Twalk:
 	case Tread:
 	case Tstat:
-		toreader(q);
+		if(alone)
+			runread(q);
+		else
+			toreader(q);
 		break;
 	case Topen:
 		if(t->mode & (OTRUNC|ORCLOSE))
 			tomutator(q);
+		else if(alone)
+			runread(q);
 		else
 			toreader(q);
 		break;
@@ -2726,8 +2813,7 @@ freeconn(Conn *c)
 
 	while((m = c->outq) != nil){
 		c->outq = m->next;
-		free(m->buf);
-		free(m);
+		freermsg(m);
 	}
 	free(c->peername);
 	free(c->addr);
@@ -2777,8 +2863,9 @@ connproc(void *arg)
 
 	c = arg;
 	for(;;){
+		/* a client that does not read its replies gets no more of them */
 		qlock(&c->lk);
-		while(c->ninflight >= Maxinflight)
+		while(c->ninflight + c->nout >= Maxinflight)
 			rsleep(&c->idle);
 		qunlock(&c->lk);
 		n = readframealloc(c->rfd, agetl(&c->msize), &buf);
@@ -2945,6 +3032,7 @@ fsstop(void)
 	Dent *d;
 	int i, n;
 
+	asetl(&srv.stopped, 1);
 	chclose(srv.wrchan);
 	pthread_join(srv.mutator, nil);
 	for(i = 0; i < srv.nrd; i++){
