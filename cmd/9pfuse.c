@@ -392,11 +392,10 @@ freenode(Inode *n)
 	free(n);
 }
 
+/* Called with fuse.lk held, which it releases: free n if nothing holds it. */
 static void
-unpin(Inode *n)
+dropnode(Inode *n)
 {
-	qlock(&fuse.lk);
-	n->npin--;
 	if(!unused(n)){
 		qunlock(&fuse.lk);
 		return;
@@ -404,6 +403,14 @@ unpin(Inode *n)
 	unhashnode(n);
 	qunlock(&fuse.lk);
 	freenode(n);
+}
+
+static void
+unpin(Inode *n)
+{
+	qlock(&fuse.lk);
+	n->npin--;
+	dropnode(n);
 }
 
 /*
@@ -500,13 +507,7 @@ putnode(Inode *n, uvlong k)
 {
 	qlock(&fuse.lk);
 	n->nlookup -= MIN(k, n->nlookup);
-	if(!unused(n)){
-		qunlock(&fuse.lk);
-		return;
-	}
-	unhashnode(n);
-	qunlock(&fuse.lk);
-	freenode(n);
+	dropnode(n);
 }
 
 /*
