@@ -670,20 +670,6 @@ cmdargs(Cmd *c, int *argcp, char ***argvp)
 	*argvp = o.argv;
 }
 
-static u32int
-parsemsize(char *s)
-{
-	char *e;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &e, 10);
-	if(*s < '0' || *s > '9' || *e != 0 || errno != 0 || v < Minmsize || v > Maxframe){
-		fprintf(stderr, "9p: bad msize '%s': want %d to %d\n", s, Minmsize, Maxframe);
-		exit(2);
-	}
-	return v;
-}
 
 int
 main(int argc, char **argv)
@@ -716,7 +702,10 @@ main(int argc, char **argv)
 			uname = optval(&o);
 			break;
 		case 'm':
-			msize = parsemsize(optval(&o));
+			if(parsemsize(optval(&o), &msize) == -1){
+				fprintf(stderr, "9p: %s\n", errstr());
+				exit(2);
+			}
 			break;
 		default:
 			usage();

@@ -1585,20 +1585,6 @@ usage(void)
 	exit(2);
 }
 
-static u32int
-parsemsize(char *s)
-{
-	char *e;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &e, 10);
-	if(*s < '0' || *s > '9' || *e != 0 || errno != 0 || v < Minmsize || v > Maxframe){
-		fprintf(stderr, "9pfuse: bad msize '%s': want %d to %d\n", s, Minmsize, Maxframe);
-		exit(2);
-	}
-	return v;
-}
 
 /*
  * Take 9pfuse's own options (attr_timeout=S, entry_timeout=S) out of
@@ -1748,7 +1734,10 @@ main(int argc, char **argv)
 			fuse.uname = optarg;
 			break;
 		case 'm':
-			msize = parsemsize(optarg);
+			if(parsemsize(optarg, &msize) == -1){
+				fprintf(stderr, "9pfuse: %s\n", errstr());
+				exit(2);
+			}
 			break;
 		case 'o':
 			opts = optarg;

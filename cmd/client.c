@@ -146,6 +146,23 @@ parsetcp(char *rest, Caddr *a, char *addr)
 	return 0;
 }
 
+/* A decimal msize the protocol allows: 0, or -1 with the reason. */
+int
+parsemsize(char *s, u32int *msize)
+{
+	char *e;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &e, 10);
+	if(*s < '0' || *s > '9' || *e != 0 || errno != 0 || v < Minmsize || v > Maxframe){
+		werrstr("bad msize '%s': want %d to %d", s, Minmsize, Maxframe);
+		return -1;
+	}
+	*msize = v;
+	return 0;
+}
+
 /* unix!PATH, tcp!HOST!PORT, tcp!HOST, a service NAME, or a PATH with a '/'. */
 int
 parseaddr(char *addr, Caddr *a)

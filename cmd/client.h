@@ -83,6 +83,7 @@ struct Cfid {
 char*	cuser(void);
 int	nsdir(char *buf, int nbuf);
 int	parseaddr(char *addr, Caddr*);
+int	parsemsize(char *s, u32int *msize);
 int	dialaddr(char *addr);
 
 /* connections */
