@@ -1,7 +1,7 @@
 /*
- * bench/snapvol: snapshots and the check, timed through the function
- * API (snap.c, check.c) on a volume a stopped server left: the calls
- * themselves, without the console's round trips around them.
+ * bench/snapvol: snapshots, timed through the function API (snap.c) on
+ * a volume a stopped server left: the calls themselves, without the
+ * console's round trips around them.
  *
  *	snapvol [-m cachemb] IMG op...
  *
@@ -11,15 +11,12 @@
  *	(load)		op=load: load_ms, load_mb (bytes loadfs read)
  *	create NAME	snapshot main as NAME: create_ms (snapcreate),
  *			sync_ms (the commit that makes it durable)
- *	delete NAME	delete NAME: delete_ms, sync_ms, freed_mb (blocks
- *			the deletion gave back, once the commit is durable)
- *	check		checkstat over the whole volume (checkrate in
- *			check.c defines the figures): check_ms (wall),
- *			data_ms (of it, reading and hashing data blocks),
- *			meta_mb (distinct tree nodes, deadlist and log
- *			blocks), data_mb, read_mb (bytes read(2) in all),
- *			meta_mb_s = meta_mb over check_ms, walk_mb_s =
- *			meta_mb over check_ms less data_ms, problems, leaked
+ *	delete NAME	delete NAME: delete_ms, sync_ms (its commit),
+ *			freed_mb (what the deletion gave back, once the
+ *			commits after it let the blocks return: settled)
+ *	purge		delete every automatic (retention) snapshot: purged
+ *			(how many), delete_ms (all the snapdeletes), sync_ms,
+ *			freed_mb, as delete
  *	usage		used_mb, size_mb, labels
  *
  * The volume is halted (committed) before exit.
@@ -46,6 +43,25 @@ usedbytes(void)
 	return used;
 }
 
+/*
+ * Bytes in use once what the last commit freed is back in the arenas:
+ * a freed block returns only after the commits that could still see it
+ * (two, three), so a few empty commits first.
+ */
+static vlong
+settled(void)
+{
+	int i;
+
+	for(i = 0; i < 4; i++){
+		if(fssync() == -1)
+			return -1;
+		epochflush();
+		qfence();
+	}
+	return usedbytes();
+}
+
 /* Bytes this process has read with read(2) and pread(2) so far. */
 static vlong
 rchar(void)
@@ -62,31 +78,6 @@ rchar(void)
 			n = strtoll(line+6, nil, 10);
 	fclose(f);
 	return n;
-}
-
-/* What checkvol says: problems, one a line, then the verdict. */
-typedef struct Verdict Verdict;
-struct Verdict {
-	int	problems;
-	long long	leaked;
-};
-
-static void
-report(void *arg, char *line)
-{
-	Verdict *v;
-	int bad;
-	long long leaked;
-
-	v = arg;
-	if(strcmp(line, "ok") == 0)
-		return;
-	if(sscanf(line, "broken: %d problems, %lld leaked blocks", &bad, &leaked) == 2){
-		v->leaked = leaked;
-		return;
-	}
-	v->problems++;
-	fprintf(stderr, "snapvol: check: %s\n", line);
 }
 
 static int
@@ -111,9 +102,8 @@ opdelete(char *name)
 	vlong t0, t1, t2, u0, u1;
 
 	/* what earlier commits freed comes back first, so it is not counted */
-	epochflush();
-	qfence();
-	u0 = usedbytes();
+	if((u0 = settled()) == -1)
+		return -1;
 	t0 = monons();
 	if(snapdelete(name) == -1)
 		return -1;
@@ -121,32 +111,56 @@ opdelete(char *name)
 	if(fssync() == -1)
 		return -1;
 	t2 = monons();
-	epochflush();
-	qfence();
-	u1 = usedbytes();
+	if((u1 = settled()) == -1)
+		return -1;
 	printf("op=delete name=%s delete_ms=%.3f sync_ms=%.3f freed_mb=%.3f\n", name,
 		ms(t0, t1), ms(t1, t2), (double)(u0 - u1) / (1024*1024));
 	return 0;
 }
 
+/* An automatic snapshot's label: MOUNT@minute.STAMP, @hour., @day. */
 static int
-opcheck(void)
+isauto(char *name)
 {
-	vlong r0, r1;
-	Verdict v;
-	Chkstat st;
-	double mb;
+	return strstr(name, "@minute.") != nil || strstr(name, "@hour.") != nil
+		|| strstr(name, "@day.") != nil;
+}
 
-	memset(&v, 0, sizeof v);
-	r0 = rchar();
-	checkstat(report, &v, &st);
-	r1 = rchar();
-	mb = (double)(st.nodes + st.dlists + st.logs) * Blksz / (1024*1024);
-	printf("op=check check_ms=%.3f data_ms=%.3f meta_mb=%.3f data_mb=%.3f read_mb=%.3f"
-		" meta_mb_s=%.1f walk_mb_s=%.1f problems=%d leaked=%lld\n",
-		st.ns / 1e6, st.datans / 1e6, mb, (double)st.data * Blksz / (1024*1024),
-		(double)(r1 - r0) / (1024*1024), mb / (st.ns / 1e9),
-		st.ns > st.datans ? mb / ((st.ns - st.datans) / 1e9) : 0, st.nbad, (long long)st.leaked);
+static int
+oppurge(void)
+{
+	vlong t, t0, t1, u0, u1;
+	Label *l;
+	int i, n, np, r;
+
+	if((n = snaplist(&l)) == -1)
+		return -1;
+	if((u0 = settled()) == -1){
+		freelabels(l, n);
+		return -1;
+	}
+	t = 0;
+	np = 0;
+	r = 0;
+	for(i = 0; i < n && r == 0; i++){
+		if(!isauto(l[i].name))
+			continue;
+		t0 = monons();
+		r = snapdelete(l[i].name);
+		t += monons() - t0;
+		np++;
+	}
+	freelabels(l, n);
+	if(r == -1)
+		return -1;
+	t0 = monons();
+	if(fssync() == -1)
+		return -1;
+	t1 = monons();
+	if((u1 = settled()) == -1)
+		return -1;
+	printf("op=purge purged=%d delete_ms=%.3f sync_ms=%.3f freed_mb=%.3f\n", np,
+		t / 1e6, ms(t0, t1), (double)(u0 - u1) / (1024*1024));
 	return 0;
 }
 
@@ -169,7 +183,7 @@ opusage(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: snapvol [-m cachemb] IMG {create NAME | delete NAME | check | usage}...\n");
+	fprintf(stderr, "usage: snapvol [-m cachemb] IMG {create NAME | delete NAME | purge | usage}...\n");
 	exit(2);
 }
 
@@ -206,8 +220,8 @@ main(int argc, char **argv)
 			r = opcreate(argv[++i]);
 		else if(strcmp(argv[i], "delete") == 0 && i+1 < argc)
 			r = opdelete(argv[++i]);
-		else if(strcmp(argv[i], "check") == 0)
-			r = opcheck();
+		else if(strcmp(argv[i], "purge") == 0)
+			r = oppurge();
 		else if(strcmp(argv[i], "usage") == 0)
 			r = opusage();
 		else
