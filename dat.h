@@ -1052,7 +1052,7 @@ struct Dent {
 	int	gone;
 	int	nopen;
 	int	nkey;
-	char	key[Keymax];
+	char	*key;		/* nkey bytes: a dent lives as long as a fid has the file, so no slack */
 };
 
 /*
