@@ -1333,8 +1333,11 @@ checkfs(void (*out)(void*, char*), void *arg, vlong *leaked)
  * metadata: the bytes of the distinct tree nodes, deadlist blocks and
  * allocation log blocks it read and verified, over the wall time of the
  * whole check, reading and hashing every data block included; then the
- * same bytes over the wall time less the time spent on data runs (the
- * walk, the allocator comparison).  MB is 2^20 bytes.
+ * same bytes over the wall time less the time the walk spent on data
+ * runs: waiting for the hashers (which read and hash beside the walk)
+ * and verifying what they found, or reading and hashing itself when it
+ * has no hashers.  What remains is the walk and the allocator
+ * comparison.  MB is 2^20 bytes.
  */
 char*
 checkrate(char *buf, int n, Chkstat *st)

@@ -604,7 +604,7 @@ struct Chkstat {
 	vlong	logs;
 	vlong	data;		/* data blocks read and verified */
 	vlong	ns;		/* wall time of the whole check */
-	vlong	datans;		/* of it, reading and verifying data blocks */
+	vlong	datans;		/* of it, waiting for data blocks to be read and verified (hashers run beside the walk) */
 };
 
 /* ------------------------------------------------------------------- fuzz.c */
