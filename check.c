@@ -100,7 +100,8 @@ checkmsg(Chk *c, Blk *b, Msg *m)
  * is bounded by the volume's size: six bits per 16 KiB block (named,
  * two for what as, listed by a deadlist, held for a commit, free), 48
  * KiB per GiB of volume, 48 MiB for a TiB; plus Nrun runs of Runmax
- * blocks of buffer for reading data (6 MiB), and the map below of the data blocks, 16 bytes per data
+ * blocks of buffer for reading data (6 MiB), Npend data pointers waiting
+ * to be sorted (1.2 MiB), and the map below of the data blocks, 16 bytes per data
  * pointer at most twice over.
  */
 
@@ -124,6 +125,7 @@ enum {
 	Nrun	= 6,	/* runs of buffer: being filled, read and hashed, or verified */
 	Nhasher	= 2,	/* threads that read and hash runs, while the walk goes on */
 	Whymax	= 32,	/* bytes of a data key kept to name it */
+	Npend	= 16384,	/* data blocks named, sorted by address before they are read: 256 MB */
 };
 
 /* Data block address -> a hash of the key that names it. */
@@ -176,6 +178,8 @@ struct Fsck {
 	int	nam;
 	int	last;		/* the arena of the last lookup */
 	Umap	dtag;
+	Dref	*pend;		/* Npend data blocks named, not in runs yet */
+	int	npend;
 	Drun	*runs;		/* Nrun of them */
 	Drun	*idle;		/* runs neither filled nor out */
 	Drun	*cur;		/* the run being filled */
@@ -533,11 +537,49 @@ flushrun(Fsck *f)
 	f->idle = f->cur->next;
 }
 
+static int
+drefcmp(const void *a, const void *b)
+{
+	vlong x, y;
+
+	x = ((Dref*)a)->bp.addr;
+	y = ((Dref*)b)->bp.addr;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The data blocks named since the last drain, in the order of their
+ * addresses, into runs for the hashers.  The walk finds them in key
+ * order, which the allocator scatters over the arenas (a small file's
+ * block goes to the arena its qid picks): sorted, the blocks of each
+ * arena lie together, and one pread reads many.
+ */
+static void
+drain(Fsck *f)
+{
+	Drun *r;
+	Dref *d;
+	int i;
+
+	qsort(f->pend, f->npend, sizeof *f->pend, drefcmp);
+	for(i = 0; i < f->npend; i++){
+		d = &f->pend[i];
+		r = f->cur;
+		if(r->n == Runmax || (r->n > 0 && r->ref[r->n-1].bp.addr + Blksz != d->bp.addr)){
+			flushrun(f);
+			r = f->cur;
+		}
+		r->ref[r->n++] = *d;
+	}
+	f->npend = 0;
+}
+
 static void
 hashersinit(Fsck *f)
 {
 	int i;
 
+	f->pend = emalloc(Npend * sizeof *f->pend);
 	f->runs = emalloc(Nrun * sizeof *f->runs);
 	for(i = 0; i < Nrun; i++){
 		f->runs[i].buf = emalloc(Runmax*Blksz);
@@ -559,6 +601,7 @@ hashersdone(Fsck *f)
 {
 	int i;
 
+	drain(f);
 	flushrun(f);
 	while(f->nout > 0)
 		settleone(f);
@@ -570,6 +613,7 @@ hashersdone(Fsck *f)
 	for(i = 0; i < Nrun; i++)
 		free(f->runs[i].buf);
 	free(f->runs);
+	free(f->pend);
 }
 
 /*
@@ -583,7 +627,6 @@ markdat(Fsck *f, vlong node, char *k, int nk, char *v, int nv)
 	Umap *m;
 	uvlong t;
 	Dref *d;
-	Drun *r;
 	Bptr bp;
 	long i;
 	int o;
@@ -616,12 +659,9 @@ markdat(Fsck *f, vlong node, char *k, int nk, char *v, int nv)
 		}
 		return;
 	}
-	r = f->cur;
-	if(r->n == Runmax || (r->n > 0 && r->ref[r->n-1].bp.addr + Blksz != bp.addr)){
-		flushrun(f);
-		r = f->cur;
-	}
-	d = &r->ref[r->n++];
+	if(f->npend == Npend)
+		drain(f);
+	d = &f->pend[f->npend++];
 	d->bp = bp;
 	d->node = node;
 	d->nk = nk < Whymax ? nk : Whymax;
