@@ -732,7 +732,7 @@ shared(Chk *c, Bptr bp, int ht, Key *lo, Key *hi, int fill)
  * cached, or a device that takes no advice, costs nothing more.
  */
 static void
-readahead(Fsck *f, Blk *b)
+prefetch(Fsck *f, Blk *b)
 {
 	vlong a, lo, hi, i;
 	Amap *m;
@@ -861,7 +861,7 @@ checknode(Chk *c, Fsck *f, Bptr bp, int ht, Key *lo, Key *hi, int fill, int isro
 			haveprev = 1;
 		}
 		if(f != nil)
-			readahead(f, b);
+			prefetch(f, b);
 		for(i = 0; i < b->nval; i++){
 			if(nodeent(b, i, &kv) < 0)
 				goto out;
