@@ -9,6 +9,7 @@
  * data block it reaches is free in the allocator.  Each problem is
  * reported with the block address and the key, and counted.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,8 +99,9 @@ checkmsg(Chk *c, Blk *b, Msg *m)
  * allocator or an allocation.  The memory this takes beside the cache
  * is bounded by the volume's size: six bits per 16 KiB block (named,
  * two for what as, listed by a deadlist, held for a commit, free), 48
- * KiB per GiB of volume, 48 MiB for a TiB; plus Runmax blocks of buffer for
- * reading data, and the map below of the data blocks, 16 bytes per data
+ * KiB per GiB of volume, 48 MiB for a TiB; plus Nrun runs of Runmax
+ * blocks of buffer for reading data (6 MiB), Npend data pointers waiting
+ * to be sorted (1.2 MiB), and the map below of the data blocks, 16 bytes per data
  * pointer at most twice over.
  */
 
@@ -120,7 +122,10 @@ static char *usename[] = {
 
 enum {
 	Runmax	= 64,	/* data blocks read with one pread: 1 MiB */
+	Nrun	= 6,	/* runs of buffer: being filled, read and hashed, or verified */
+	Nhasher	= 2,	/* threads that read and hash runs, while the walk goes on */
 	Whymax	= 32,	/* bytes of a data key kept to name it */
+	Npend	= 16384,	/* data blocks named, sorted by address before they are read: 256 MB */
 };
 
 /* Data block address -> a hash of the key that names it. */
@@ -153,6 +158,19 @@ struct Dref {
 	char	k[Whymax];
 };
 
+/*
+ * Consecutive data blocks, read with one pread and hashed by a hasher
+ * thread; the walk verifies what it found (ok) when the run comes back.
+ */
+typedef struct Drun	Drun;
+struct Drun {
+	Drun	*next;		/* the free list */
+	Dref	ref[Runmax];
+	uchar	ok[Runmax];
+	int	n;
+	char	*buf;		/* Runmax blocks */
+};
+
 typedef struct Fsck	Fsck;
 struct Fsck {
 	Chk	c;
@@ -160,11 +178,19 @@ struct Fsck {
 	int	nam;
 	int	last;		/* the arena of the last lookup */
 	Umap	dtag;
-	Dref	run[Runmax];	/* consecutive data blocks, read together */
-	int	nrun;
-	char	*buf;		/* Runmax blocks */
+	Dref	*pend;		/* Npend data blocks named, not in runs yet */
+	int	npend;
+	Drun	*runs;		/* Nrun of them */
+	Drun	*idle;		/* runs neither filled nor out */
+	Drun	*cur;		/* the run being filled */
+	int	nout;		/* runs sent to the hashers, not verified yet */
+	Chan	*todo;		/* runs to read and hash */
+	Chan	*done;		/* runs read and hashed */
+	pthread_t hasher[Nhasher];
+	int	nhasher;	/* 0: the walk reads and hashes itself */
 	vlong	leaks;
 	int	nuse;		/* of c.nbad, blocks named twice: not the tree's structure */
+	int	ndat;		/* of c.nbad, data blocks that do not verify: neither */
 	Chkstat	st;
 };
 
@@ -413,42 +439,181 @@ dwho(char *who, int n, vlong node, char *k, int nk)
 }
 
 /*
- * The data blocks of the run, consecutive on the disk, read with one
- * pread and verified against their pointers.  A block that does not
- * verify goes through getblk: it may be a write still in the cache, not
- * on the disk yet (the console's check runs beside the server), which
- * getblk finds there; else getblk reads it alone and names the error as
- * a read would.  Nothing read here enters the cache: the check must not evict
- * the trees it walks for data it reads once.
+ * A run read with one pread and each block hashed against its pointer:
+ * what a hasher thread does, beside the walk; it touches nothing but
+ * the run and the device.
  */
 static void
-flushrun(Fsck *f)
+hashrun(Drun *r)
+{
+	int i, ok;
+
+	ok = devreadn(r->ref[0].bp.addr, r->buf, r->n) == 0;
+	for(i = 0; i < r->n; i++)
+		r->ok[i] = ok && blkhash(r->buf + i*Blksz, Blksz) == r->ref[i].bp.hash;
+}
+
+static void
+hasherproc(void *arg)
+{
+	Fsck *f;
+	Drun *r;
+
+	f = arg;
+	while((r = chrecv(f->todo)) != nil){
+		hashrun(r);
+		chsend(f->done, r);
+	}
+}
+
+/*
+ * A run back from the hashers, verified.  A block that did not verify
+ * goes through getblk: it may be a write still in the cache, not on the
+ * disk yet (the console's check runs beside the server), which getblk
+ * finds there; else getblk reads it alone and names the error as a
+ * read would.  Nothing read for runs enters the cache: the check must
+ * not evict the trees it walks for data it reads once.
+ */
+static void
+settle(Fsck *f, Drun *r)
 {
 	char who[128];
-	vlong t0;
 	Dref *d;
 	Blk *b;
-	int i, n, ok;
+	int i;
 
-	n = f->nrun;
-	f->nrun = 0;
-	if(n == 0)
-		return;
-	t0 = monons();
-	ok = devreadn(f->run[0].bp.addr, f->buf, n) == 0;
-	for(i = 0; i < n; i++){
-		d = &f->run[i];
+	for(i = 0; i < r->n; i++){
+		d = &r->ref[i];
 		f->st.data++;
-		if(ok && blkhash(f->buf + i*Blksz, Blksz) == d->bp.hash)
+		if(r->ok[i])
 			continue;
 		if((b = getblk(d->bp, GBraw)) == nil){
 			fbad(f, "%s: data block %llx: %s", dwho(who, sizeof who, d->node, d->k, d->nk),
 				(unsigned long long)d->bp.addr, errstr());
+			f->ndat++;
 			continue;
 		}
 		dropblk(b);
 	}
+	r->n = 0;
+	r->next = f->idle;
+	f->idle = r;
+}
+
+/* Wait for a run from the hashers and verify it; the wait counts as time spent on data. */
+static void
+settleone(Fsck *f)
+{
+	vlong t0;
+
+	t0 = monons();
+	settle(f, chrecv(f->done));
+	f->nout--;
 	f->st.datans += monons() - t0;
+}
+
+/* Send the run being filled to the hashers (or read and hash it here) and start another. */
+static void
+flushrun(Fsck *f)
+{
+	Drun *r;
+	vlong t0;
+
+	r = f->cur;
+	if(r->n == 0)
+		return;
+	if(f->nhasher == 0){
+		t0 = monons();
+		hashrun(r);
+		settle(f, r);
+		f->st.datans += monons() - t0;
+	}else{
+		chsend(f->todo, r);
+		f->nout++;
+	}
+	while(f->idle == nil)
+		settleone(f);
+	f->cur = f->idle;
+	f->idle = f->cur->next;
+}
+
+static int
+drefcmp(const void *a, const void *b)
+{
+	vlong x, y;
+
+	x = ((Dref*)a)->bp.addr;
+	y = ((Dref*)b)->bp.addr;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The data blocks named since the last drain, in the order of their
+ * addresses, into runs for the hashers.  The walk finds them in key
+ * order, which the allocator scatters over the arenas (a small file's
+ * block goes to the arena its qid picks): sorted, the blocks of each
+ * arena lie together, and one pread reads many.
+ */
+static void
+drain(Fsck *f)
+{
+	Drun *r;
+	Dref *d;
+	int i;
+
+	qsort(f->pend, f->npend, sizeof *f->pend, drefcmp);
+	for(i = 0; i < f->npend; i++){
+		d = &f->pend[i];
+		r = f->cur;
+		if(r->n == Runmax || (r->n > 0 && r->ref[r->n-1].bp.addr + Blksz != d->bp.addr)){
+			flushrun(f);
+			r = f->cur;
+		}
+		r->ref[r->n++] = *d;
+	}
+	f->npend = 0;
+}
+
+static void
+hashersinit(Fsck *f)
+{
+	int i;
+
+	f->pend = emalloc(Npend * sizeof *f->pend);
+	f->runs = emalloc(Nrun * sizeof *f->runs);
+	for(i = 0; i < Nrun; i++){
+		f->runs[i].buf = emalloc(Runmax*Blksz);
+		f->runs[i].next = f->idle;
+		f->idle = &f->runs[i];
+	}
+	f->cur = f->idle;
+	f->idle = f->cur->next;
+	f->todo = mkchan(Nrun);
+	f->done = mkchan(Nrun);
+	for(i = 0; i < Nhasher; i++)
+		if(launch(hasherproc, f, "hasher", &f->hasher[f->nhasher]) == 0)
+			f->nhasher++;
+}
+
+/* Every run read and verified, the hashers gone. */
+static void
+hashersdone(Fsck *f)
+{
+	int i;
+
+	drain(f);
+	flushrun(f);
+	while(f->nout > 0)
+		settleone(f);
+	chclose(f->todo);
+	for(i = 0; i < f->nhasher; i++)
+		pthread_join(f->hasher[i], nil);
+	freechan(f->todo);
+	freechan(f->done);
+	for(i = 0; i < Nrun; i++)
+		free(f->runs[i].buf);
+	free(f->runs);
+	free(f->pend);
 }
 
 /*
@@ -494,9 +659,9 @@ markdat(Fsck *f, vlong node, char *k, int nk, char *v, int nv)
 		}
 		return;
 	}
-	if(f->nrun == Runmax || (f->nrun > 0 && f->run[f->nrun-1].bp.addr + Blksz != bp.addr))
-		flushrun(f);
-	d = &f->run[f->nrun++];
+	if(f->npend == Npend)
+		drain(f);
+	d = &f->pend[f->npend++];
 	d->bp = bp;
 	d->node = node;
 	d->nk = nk < Whymax ? nk : Whymax;
@@ -557,6 +722,41 @@ shared(Chk *c, Bptr bp, int ht, Key *lo, Key *hi, int fill)
 		}
 	}
 	dropblk(b);
+}
+
+/*
+ * Ask the kernel for the children of pivot b the walk has not named
+ * yet, all at once, before descending into the first: the reads of a
+ * cold volume then overlap, where getblk alone would wait for each in
+ * turn.  Consecutive children go in one request.  Only a hint: what is
+ * cached, or a device that takes no advice, costs nothing more.
+ */
+static void
+prefetch(Fsck *f, Blk *b)
+{
+	vlong a, lo, hi, i;
+	Amap *m;
+	Kvp kv;
+	int j;
+
+	lo = hi = -1;
+	for(j = 0; j < b->nval; j++){
+		if(nodeent(b, j, &kv) < 0 || kv.nv < Ptrsz)
+			break;
+		a = get64(kv.v);
+		if((m = amapfind(f, a, &i)) == nil || bit(m->reach, i))
+			continue;
+		if(a == hi){
+			hi += Blksz;
+			continue;
+		}
+		if(lo != -1)
+			posix_fadvise(fs->fd, lo, hi - lo, POSIX_FADV_WILLNEED);
+		lo = a;
+		hi = a + Blksz;
+	}
+	if(lo != -1)
+		posix_fadvise(fs->fd, lo, hi - lo, POSIX_FADV_WILLNEED);
 }
 
 /*
@@ -660,6 +860,8 @@ checknode(Chk *c, Fsck *f, Bptr bp, int ht, Key *lo, Key *hi, int fill, int isro
 			prev = k;
 			haveprev = 1;
 		}
+		if(f != nil)
+			prefetch(f, b);
 		for(i = 0; i < b->nval; i++){
 			if(nodeent(b, i, &kv) < 0)
 				goto out;
@@ -698,7 +900,11 @@ checktree(Tree *t, void (*out)(void*, char*), void *arg)
 	return c.nbad;
 }
 
-/* Check the tree t and name its blocks; 0 if its structure is sound. */
+/*
+ * Check the tree t and name its blocks; 0 if its structure is sound.
+ * Its data blocks are verified later, by the hashers: a bad one is
+ * reported then, and says nothing of the tree.
+ */
 static int
 walktree(Fsck *f, Tree *t)
 {
@@ -709,9 +915,9 @@ walktree(Fsck *f, Tree *t)
 	bp = t->bp;
 	ht = t->ht;
 	unlock(&t->lk);
-	n = f->c.nbad - f->nuse;
+	n = f->c.nbad - f->nuse - f->ndat;
 	checknode(&f->c, f, bp, ht, nil, nil, -1, 1);
-	return f->c.nbad - f->nuse - n;
+	return f->c.nbad - f->nuse - f->ndat - n;
 }
 
 /* A block a deadlist lists: freed in a later snapshot, not named yet by an older one. */
@@ -1111,7 +1317,7 @@ checkstat(Linefn *out, void *arg, Chkstat *st)
 	memset(&f, 0, sizeof f);
 	f.c.out = out;
 	f.c.arg = arg;
-	f.buf = emalloc(Runmax*Blksz);
+	hashersinit(&f);
 	qlock(&fs->mutlk);
 	epochstart();
 	amapinit(&f);
@@ -1119,7 +1325,7 @@ checkstat(Linefn *out, void *arg, Chkstat *st)
 		fbad(&f, "the snap tree is broken");
 	checksnaps(&f);
 	checkmounts(&f);
-	flushrun(&f);
+	hashersdone(&f);
 	for(i = 0; i < fs->narena; i++){
 		a = &fs->arenas[i];
 		qlock(&a->lk);
@@ -1142,7 +1348,6 @@ checkstat(Linefn *out, void *arg, Chkstat *st)
 	qunlock(&fs->mutlk);
 	amapfree(&f);
 	ufree(&f.dtag);
-	free(f.buf);
 	f.st.nbad = f.c.nbad;
 	f.st.leaked = f.leaks;
 	f.st.ns = monons() - t0;
@@ -1168,8 +1373,11 @@ checkfs(void (*out)(void*, char*), void *arg, vlong *leaked)
  * metadata: the bytes of the distinct tree nodes, deadlist blocks and
  * allocation log blocks it read and verified, over the wall time of the
  * whole check, reading and hashing every data block included; then the
- * same bytes over the wall time less the time spent on data runs (the
- * walk, the allocator comparison).  MB is 2^20 bytes.
+ * same bytes over the wall time less the time the walk spent on data
+ * runs: waiting for the hashers (which read and hash beside the walk)
+ * and verifying what they found, or reading and hashing itself when it
+ * has no hashers.  What remains is the walk and the allocator
+ * comparison.  MB is 2^20 bytes.
  */
 char*
 checkrate(char *buf, int n, Chkstat *st)

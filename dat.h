@@ -604,7 +604,7 @@ struct Chkstat {
 	vlong	logs;
 	vlong	data;		/* data blocks read and verified */
 	vlong	ns;		/* wall time of the whole check */
-	vlong	datans;		/* of it, reading and verifying data blocks */
+	vlong	datans;		/* of it, waiting for data blocks to be read and verified (hashers run beside the walk) */
 };
 
 /* ------------------------------------------------------------------- fuzz.c */
@@ -1052,7 +1052,7 @@ struct Dent {
 	int	gone;
 	int	nopen;
 	int	nkey;
-	char	key[Keymax];
+	char	*key;		/* nkey bytes: a dent lives as long as a fid has the file, so no slack */
 };
 
 /*

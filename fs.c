@@ -521,6 +521,7 @@ getdent(Mount *m, uvlong q, char *k, int nk)
 	d->qpath = q;
 	d->ref = 1;
 	rwlockinit(&d->lk);
+	d->key = emalloc(nk);
 	memcpy(d->key, k, nk);
 	d->nkey = nk;
 	d->next = srv.dents[h];
@@ -550,6 +551,7 @@ putdent(Dent *d)
 		}
 	qunlock(dentlock(h));
 	pthread_rwlock_destroy(&d->lk.rw);
+	free(d->key);
 	free(d);
 }
 
@@ -2158,6 +2160,8 @@ fswstat(Req *q, Fcall *r)
 	}else if(bapply(&b, tr) == -1)
 		goto out;
 	if(mv){
+		if(nk != d->nkey)
+			d->key = erealloc(d->key, nk);
 		memcpy(d->key, k, nk);
 		d->nkey = nk;
 	}

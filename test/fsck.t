@@ -1,3 +1,3 @@
 #!/bin/sh
-# san: asan
+# san: asan tsan
 . "${0%/*}/lib.sh"; unit fsck
