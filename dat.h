@@ -965,9 +965,10 @@ enum {
 	Maxconn		= 256,		/* connections beyond are refused */
 	Maxannounce	= 16,		/* -a addresses */
 	Maxreaders	= 4,		/* reader pool: NPROC/2, NPROC in [2, 8] */
-	Nfidhash	= 64,		/* per connection */
+	Nfidhash	= 64,		/* per connection, at first: it grows with the fids */
+	Maxfidhash	= 1<<20,
 	Ntaghash	= 64,		/* per connection */
-	Ndenthash	= 1024,
+	Ndenthash	= 1<<16,	/* 512 KiB: a client may hold a fid on every file it has seen */
 	Ndentlk		= 64,		/* dent buckets share these locks */
 	Clearbatch	= 65536,	/* data records cleared per upsert: 1 GiB of file, ~4 MiB of messages */
 };
@@ -1034,7 +1035,9 @@ struct Conn {
 	pthread_t writer;
 
 	Lock	fidlk;
-	Fid	*fids[Nfidhash];
+	Fid	**fids;		/* nfidhash buckets, a power of two */
+	u32int	nfidhash;
+	long	nfid;
 };
 
 /*

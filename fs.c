@@ -684,13 +684,19 @@ mutdone(void)
 	}
 }
 
+static Fid**
+fidbucket(Conn *c, u32int num)
+{
+	return &c->fids[ihash(num) & (c->nfidhash - 1)];
+}
+
 static Fid*
 getfid(Conn *c, u32int num)
 {
 	Fid *f;
 
 	lock(&c->fidlk);
-	for(f = c->fids[num % Nfidhash]; f != nil; f = f->next)
+	for(f = *fidbucket(c, num); f != nil; f = f->next)
 		if(f->num == num){
 			aincl(&f->ref, 1);
 			break;
@@ -712,21 +718,51 @@ hasfid(Conn *c, u32int num)
 	return 1;
 }
 
+/*
+ * Four times the buckets once there are two fids a bucket: 9pfuse keeps
+ * a fid on every file the kernel remembers, 100 000 and more, and a
+ * fixed table would make every request walk a long chain.  Under fidlk.
+ */
+static void
+growfids(Conn *c)
+{
+	Fid **old, *f, *next, **b;
+	u32int i, n;
+
+	if(c->nfid < 2*(long)c->nfidhash || c->nfidhash >= Maxfidhash)
+		return;
+	old = c->fids;
+	n = c->nfidhash;
+	c->nfidhash = 4*n;
+	c->fids = emalloc(c->nfidhash * sizeof c->fids[0]);
+	for(i = 0; i < n; i++)
+		for(f = old[i]; f != nil; f = next){
+			next = f->next;
+			b = fidbucket(c, f->num);
+			f->next = *b;
+			*b = f;
+		}
+	free(old);
+}
+
 /* Enter f, made by the caller, into the table, which takes its reference. */
 static int
 addfid(Conn *c, Fid *f)
 {
-	Fid *o;
+	Fid *o, **b;
 
 	lock(&c->fidlk);
-	for(o = c->fids[f->num % Nfidhash]; o != nil; o = o->next)
+	for(o = *fidbucket(c, f->num); o != nil; o = o->next)
 		if(o->num == f->num){
 			unlock(&c->fidlk);
 			werrstr("%s", Efid);
 			return -1;
 		}
-	f->next = c->fids[f->num % Nfidhash];
-	c->fids[f->num % Nfidhash] = f;
+	c->nfid++;
+	growfids(c);
+	b = fidbucket(c, f->num);
+	f->next = *b;
+	*b = f;
 	unlock(&c->fidlk);
 	return 0;
 }
@@ -738,9 +774,10 @@ unlinkfid(Conn *c, u32int num)
 	Fid **pp, *f;
 
 	lock(&c->fidlk);
-	for(pp = &c->fids[num % Nfidhash]; (f = *pp) != nil; pp = &f->next)
+	for(pp = fidbucket(c, num); (f = *pp) != nil; pp = &f->next)
 		if(f->num == num){
 			*pp = f->next;
+			c->nfid--;
 			break;
 		}
 	unlock(&c->fidlk);
@@ -2618,17 +2655,21 @@ waitidle(Conn *c)
 static void
 clunkall(Conn *c)
 {
-	Fid *f, *next;
+	Fid **fids, **empty, *f, *next;
 	Req *q;
-	int i;
+	u32int i, n;
 
 	waitidle(c);
-	for(i = 0; i < Nfidhash; i++){
-		lock(&c->fidlk);
-		f = c->fids[i];
-		c->fids[i] = nil;
-		unlock(&c->fidlk);
-		for(; f != nil; f = next){
+	empty = emalloc(Nfidhash * sizeof empty[0]);
+	lock(&c->fidlk);
+	fids = c->fids;
+	n = c->nfidhash;
+	c->fids = empty;
+	c->nfidhash = Nfidhash;
+	c->nfid = 0;
+	unlock(&c->fidlk);
+	for(i = 0; i < n; i++){
+		for(f = fids[i]; f != nil; f = next){
 			next = f->next;
 			if(agetl(&f->rclose) || agetl(&f->wrusers)){
 				q = emalloc(sizeof *q);
@@ -2645,6 +2686,7 @@ clunkall(Conn *c)
 				putfid(f);
 		}
 	}
+	free(fids);
 	waitidle(c);
 }
 
@@ -2819,6 +2861,7 @@ freeconn(Conn *c)
 		c->outq = m->next;
 		freermsg(m);
 	}
+	free(c->fids);
 	free(c->peername);
 	free(c->addr);
 	free(c);
@@ -2937,6 +2980,8 @@ newconn(int rfd, int wfd, int net, int trusted, char *peername, char *addr)
 	c->peername = peername != nil ? estrdup(peername) : nil;
 	c->addr = estrdup(addr);
 	c->msize = Maxmsg;
+	c->fids = emalloc(Nfidhash * sizeof c->fids[0]);
+	c->nfidhash = Nfidhash;
 	qlockinit(&c->lk);
 	rendezinit(&c->idle, &c->lk);
 	rendezinit(&c->outr, &c->lk);
@@ -2961,6 +3006,7 @@ err:
 	qlock(&srv.connlk);
 	srv.nconn--;
 	qunlock(&srv.connlk);
+	free(c->fids);
 	free(c->peername);
 	free(c->addr);
 	free(c);

@@ -1034,6 +1034,64 @@ testmsize(void)
 	}
 }
 
+/*
+ * A client may hold a fid on every file it has seen (9pfuse does): the
+ * server's table grows, and every fid stays reachable through the
+ * growth, the clunks between and a new version that empties it.
+ */
+static void
+testmanyfids(void)
+{
+	enum { N = 20000 };
+	Fcall *rx;
+	Raw *r;
+	u32int fid;
+	int i, bad, gone;
+
+	diag("many fids");
+	r = session(8192);
+	if(r == nil)
+		return;
+	bad = 0;
+	for(i = 1; i <= N; i++){
+		fid = (u32int)i * 2654435761U;	/* scattered, as a client's may be */
+		rx = twalk(r, 0, fid, "");
+		if(rx == nil || rx->type != Rwalk)
+			bad++;
+	}
+	is(bad, 0, "%d fids walked from the root", N);
+	iserror(twalk(r, 0, 7U * 2654435761U, ""), Efid, "a fid in use is refused among %d", N);
+	bad = 0;
+	for(i = 1; i <= N; i++){
+		rx = tstat(r, (u32int)i * 2654435761U);
+		if(rx == nil || rx->type != Rstat)
+			bad++;
+	}
+	is(bad, 0, "each of the %d fids answers Tstat", N);
+	bad = 0;
+	for(i = 1; i <= N; i += 2){
+		rx = tclunk(r, (u32int)i * 2654435761U);
+		if(rx == nil || rx->type != Rclunk)
+			bad++;
+	}
+	is(bad, 0, "every other fid clunked");
+	bad = gone = 0;
+	for(i = 1; i <= N; i++){
+		rx = tstat(r, (u32int)i * 2654435761U);
+		if(i % 2 == 1)
+			gone += rx != nil && rx->type == Rerror && strcmp(rx->ename, Enofid) == 0;
+		else
+			bad += rx == nil || rx->type != Rstat;
+	}
+	is(gone, N/2, "the clunked ones are unknown");
+	is(bad, 0, "the others still answer");
+	isr(tversion(r, 8192, "9P2000"), Rversion, "a new version with %d fids held", N/2);
+	iserror(tstat(r, 2U * 2654435761U), Enofid, "a held fid is gone after it");
+	isr(tattach(r, 0, NOFID, user, ""), Rattach, "attach again");
+	isr(twalk(r, 0, 2U * 2654435761U, ""), Rwalk, "and its number can be walked to again");
+	rawclose(r);
+}
+
 static void
 testmisc(void)
 {
@@ -1072,6 +1130,7 @@ main(int argc, char **argv)
 	testremove();
 	testflush();
 	testmsize();
+	testmanyfids();
 	testmisc();
 	return done();
 }
