@@ -83,6 +83,7 @@ struct Inode {
 	Inode	*next;		/* hash chain by path */
 	uvlong	path;		/* qid.path */
 	Cfid	*fid;		/* walked here, never opened; or nil */
+	Cfid	*spare;		/* another such, for the next open to take; or nil */
 	Inode	*parent;	/* while fid is nil */
 	char	*name;
 	uvlong	nlookup;	/* the kernel's references */
@@ -90,7 +91,8 @@ struct Inode {
 	int	npin;		/* fid-less nodes naming this one as their parent */
 	int	hidden;		/* unlinked while open: remove at the last release */
 	u32int	avers;		/* qid.vers of the attributes the kernel holds, */
-	int	aok;		/* if nothing changed them through us since */
+	int	aok;		/* if nothing changed them through us since: */
+	struct stat st;		/* those attributes */
 	u32int	dvers;		/* qid.vers at the last open, */
 	int	dok;		/* if nothing was written through us since */
 };
@@ -379,12 +381,14 @@ unused(Inode *n)
 
 static void unpin(Inode*);
 
-/* Free an unhashed node, letting go of its fid or its parent. */
+/* Free an unhashed node, letting go of its fids or its parent. */
 static void
 freenode(Inode *n)
 {
+	if(n->spare != nil)
+		cdrop(n->spare);
 	if(n->fid != nil)
-		cclunk(n->fid);
+		cdrop(n->fid);
 	else{
 		unpin(n->parent);
 		free(n->name);
@@ -431,14 +435,36 @@ adopt(Inode *n, Cfid *f, char **name)
 	return p;
 }
 
-/* The attributes the kernel is given for n come from version vers. */
+/*
+ * The kernel is given st, the attributes of n at version vers.  Called
+ * with fuse.lk held.  Every change at the server advances qid.vers, so
+ * while a walk finds the same version and nothing changed n through us,
+ * st is still n's.
+ */
 static void
-gaveattr(Inode *n, u32int vers)
+setattr(Inode *n, u32int vers, struct stat *st)
 {
-	qlock(&fuse.lk);
 	n->avers = vers;
 	n->aok = 1;
+	n->st = *st;
+}
+
+static void
+gaveattr(Inode *n, u32int vers, struct stat *st)
+{
+	qlock(&fuse.lk);
+	setattr(n, vers, st);
 	qunlock(&fuse.lk);
+}
+
+/* Called with fuse.lk held: a spare walked fid for n, or one to drop. */
+static Cfid*
+keepspare(Inode *n, Cfid *f)
+{
+	if(n->spare != nil)
+		return f;
+	n->spare = f;
+	return nil;
 }
 
 /*
@@ -462,8 +488,10 @@ getnode(Cfid *f)
 			unpin(p);
 			return n;
 		}
+		f = keepspare(n, f);
 		qunlock(&fuse.lk);
-		cclunk(f);
+		if(f != nil)
+			cdrop(f);
 		return n;
 	}
 	n = emalloc(sizeof *n);
@@ -477,10 +505,11 @@ getnode(Cfid *f)
 
 /*
  * The node for entry d of directory dir, with one more lookup, and no
- * request to the server: a new node is fid-less.
+ * request to the server: a new node is fid-less.  The kernel is given
+ * st, d's attributes.
  */
 static Inode*
-listnode(Inode *dir, Dir *d)
+listnode(Inode *dir, Dir *d, struct stat *st)
 {
 	Inode *n;
 
@@ -495,8 +524,7 @@ listnode(Inode *dir, Dir *d)
 		hashnode(n);
 	}
 	n->nlookup++;
-	n->avers = d->qid.vers;
-	n->aok = 1;
+	setattr(n, d->qid.vers, st);
 	qunlock(&fuse.lk);
 	return n;
 }
@@ -536,7 +564,7 @@ nodefid(Inode *n)
 	}
 	free(name);
 	if(f->qid.path != n->path){
-		cclunk(f);
+		cdrop(f);
 		werrstr("%s", Estalefid);
 		return nil;
 	}
@@ -544,7 +572,7 @@ nodefid(Inode *n)
 	if(n->fid != nil){
 		/* another request walked it first */
 		qunlock(&fuse.lk);
-		cclunk(f);
+		cdrop(f);
 		return n->fid;
 	}
 	p = adopt(n, f, &name);
@@ -607,26 +635,72 @@ replyentry(fuse_req_t req, Cfid *f, Dir *d)
 	Inode *n;
 
 	n = getnode(f);
-	gaveattr(n, d->qid.vers);
 	fillentry(&e, n, d);
+	gaveattr(n, d->qid.vers, &e.attr);
 	if(fuse_reply_entry(req, &e) != 0)
 		putnode(n, 1);
+}
+
+/*
+ * If f was walked to a node whose attributes the kernel was given at
+ * the version f found, and nothing changed them through us since:
+ * that node, with one more lookup, its attributes in e and f kept or
+ * dropped, with no request to the server.
+ */
+static Inode*
+knownentry(Cfid *f, struct fuse_entry_param *e)
+{
+	Inode *n, *p;
+	char *name;
+
+	qlock(&fuse.lk);
+	n = findnode(f->qid.path);
+	if(n == nil || !n->aok || n->avers != f->qid.vers){
+		qunlock(&fuse.lk);
+		return nil;
+	}
+	n->nlookup++;
+	memset(e, 0, sizeof *e);
+	e->ino = inoof(n);
+	e->attr_timeout = fuse.attrtime;
+	e->entry_timeout = fuse.entrytime;
+	e->attr = n->st;
+	e->attr.st_nlink = n->hidden ? 0 : 1;
+	p = nil;
+	if(n->fid == nil)
+		p = adopt(n, f, &name);
+	else
+		f = keepspare(n, f);
+	qunlock(&fuse.lk);
+	if(p != nil){
+		free(name);
+		unpin(p);
+	}else if(f != nil)
+		cdrop(f);
+	return n;
 }
 
 /* Walk from dir to name and reply with that entry. */
 static void
 walkentry(fuse_req_t req, Inode *dir, const char *name)
 {
+	struct fuse_entry_param e;
 	Cfid *f, *df;
+	Inode *n;
 	Dir *d;
 
 	if((df = nodefid(dir)) == nil || (f = cwalk(df, (char*)name)) == nil){
 		replyerr(req);
 		return;
 	}
+	if((n = knownentry(f, &e)) != nil){
+		if(fuse_reply_entry(req, &e) != 0)
+			putnode(n, 1);
+		return;
+	}
 	if((d = cstat(f)) == nil){
 		replyerr(req);
-		cclunk(f);
+		cdrop(f);
 		return;
 	}
 	replyentry(req, f, d);
@@ -731,8 +805,8 @@ opgetattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		replyerr(req);
 		return;
 	}
-	gaveattr(n, d->qid.vers);
 	dir2stat(d, ishidden(n), &st);
+	gaveattr(n, d->qid.vers, &st);
 	free(d);
 	fuse_reply_attr(req, &st, fuse.attrtime);
 }
@@ -822,8 +896,8 @@ opsetattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int set, struct fus
 	if(set & FUSE_SET_ATTR_SIZE)
 		n->dok = 0;
 	qunlock(&fuse.lk);
-	gaveattr(n, cur->qid.vers);
 	dir2stat(cur, ishidden(n), &st);
+	gaveattr(n, cur->qid.vers, &st);
 	free(cur);
 	fuse_reply_attr(req, &st, fuse.attrtime);
 }
@@ -863,7 +937,7 @@ puthandle(Handle *h)
 
 	n = h->n;
 	if(h->fid != nil)
-		cclunk(h->fid);
+		cdrop(h->fid);
 	free(h->d);
 	pthread_mutex_destroy(&h->lk.m);
 	free(h);
@@ -918,16 +992,20 @@ replyopen(fuse_req_t req, struct fuse_file_info *fi, Handle *h, int keep)
 		puthandle(h);
 }
 
-/* An open clone of n's fid, or nil. */
+/* An open clone of n's fid (its spare, if it has one), or nil. */
 static Cfid*
 openfid(Inode *n, int mode)
 {
 	Cfid *f;
 
-	if((f = nodefid(n)) == nil || (f = cwalk(f, "")) == nil)
+	qlock(&fuse.lk);
+	f = n->spare;
+	n->spare = nil;
+	qunlock(&fuse.lk);
+	if(f == nil && ((f = nodefid(n)) == nil || (f = cwalk(f, "")) == nil))
 		return nil;
 	if(copen(f, mode) == -1){
-		cclunk(f);
+		cdrop(f);
 		return nil;
 	}
 	return f;
@@ -1029,7 +1107,7 @@ loaddir(Handle *h)
 	if((f = openfid(h->n, OREAD)) == nil)
 		return -1;
 	nd = cdirreadall(f, &d);
-	cclunk(f);
+	cdrop(f);
 	if(nd < 0)
 		return -1;
 	free(h->d);
@@ -1113,7 +1191,8 @@ opreaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fus
 	used = 0;
 	nn = 0;
 	for(i = off; i >= 0 && i < h->nd; i++){
-		nodes[nn] = listnode(h->n, &h->d[i]);
+		dir2stat(&h->d[i], 0, &e.attr);
+		nodes[nn] = listnode(h->n, &h->d[i], &e.attr);
 		fillentry(&e, nodes[nn], &h->d[i]);
 		e.attr.st_nlink = ishidden(nodes[nn]) ? 0 : 1;
 		m = fuse_add_direntry_plus(req, buf+used, size-used, h->d[i].name, &e, i+1);
@@ -1158,7 +1237,7 @@ openexisting(fuse_req_t req, Inode *dir, const char *name, struct fuse_file_info
 	}
 	if((d = cstat(f)) == nil){
 		replyerr(req);
-		cclunk(f);
+		cdrop(f);
 		return;
 	}
 	n = getnode(f);
@@ -1168,8 +1247,8 @@ openexisting(fuse_req_t req, Inode *dir, const char *name, struct fuse_file_info
 		free(d);
 		return;
 	}
-	gaveattr(n, d->qid.vers);
 	fillentry(&e, n, d);
+	gaveattr(n, d->qid.vers, &e.attr);
 	free(d);
 	fi->fh = (uintptr_t)newhandle(n, o);
 	fi->keep_cache = cachedata(inoof(n), n, o->qid.vers);
@@ -1195,7 +1274,7 @@ opcreate(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struc
 		return;
 	}
 	if(ccreate(f, (char*)name, mode & 0777, omode(fi->flags) & ~OTRUNC) == -1){
-		cclunk(f);
+		cdrop(f);
 		if(iserr(Eexist) && !(fi->flags & O_EXCL))
 			openexisting(req, dir, name, fi);
 		else
@@ -1205,10 +1284,11 @@ opcreate(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struc
 	/* the node gets a fid of its own only if it needs one */
 	if((d = cstat(f)) == nil){
 		replyerr(req);
-		cclunk(f);
+		cdrop(f);
 		return;
 	}
-	n = listnode(dir, d);
+	dir2stat(d, 0, &e.attr);
+	n = listnode(dir, d, &e.attr);
 	fillentry(&e, n, d);
 	free(d);
 	fi->fh = (uintptr_t)newhandle(n, f);
@@ -1235,10 +1315,10 @@ makeentry(fuse_req_t req, fuse_ino_t parent, const char *name, u32int perm)
 	}
 	if(ccreate(f, (char*)name, perm, OREAD) == -1){
 		replyerr(req);
-		cclunk(f);
+		cdrop(f);
 		return;
 	}
-	cclunk(f);
+	cdrop(f);
 	walkentry(req, dir, name);
 }
 
@@ -1301,11 +1381,11 @@ unlinkfid(Cfid *f)
 		n->hidden = 0;
 		qunlock(&fuse.lk);
 		if(p == nil)
-			cclunk(f);
+			cdrop(f);
 		return errnum();
 	}
 	if(p == nil)
-		cclunk(f);
+		cdrop(f);
 	return 0;
 }
 
@@ -1319,7 +1399,7 @@ opunlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if(f->qid.type & QTDIR){
-		cclunk(f);
+		cdrop(f);
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
@@ -1336,7 +1416,7 @@ oprmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if(!(f->qid.type & QTDIR)){
-		cclunk(f);
+		cdrop(f);
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
@@ -1391,7 +1471,7 @@ oprename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	if(strcmp(name, newname) == 0){
-		cclunk(f);
+		cdrop(f);
 		fuse_reply_err(req, flags & RENAME_NOREPLACE ? EEXIST : 0);
 		return;
 	}
@@ -1406,18 +1486,18 @@ oprename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		else if(t->qid.path == f->qid.path)
 			err = -1;
 		if(err != 0){
-			cclunk(t);
-			cclunk(f);
+			cdrop(t);
+			cdrop(f);
 			fuse_reply_err(req, err == -1 ? 0 : err);
 			return;
 		}
 		if((err = unlinkfid(t)) != 0){
-			cclunk(f);
+			cdrop(f);
 			fuse_reply_err(req, err);
 			return;
 		}
 	}else if(hungup()){
-		cclunk(f);
+		cdrop(f);
 		fuse_reply_err(req, EIO);
 		return;
 	}
@@ -1426,7 +1506,7 @@ oprename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	err = cwstat(f, &d) == -1 ? errnum() : 0;
 	if(err == 0)
 		renamed(f->qid.path, newname);
-	cclunk(f);
+	cdrop(f);
 	fuse_reply_err(req, err);
 }
 
