@@ -457,14 +457,39 @@ gaveattr(Inode *n, u32int vers, struct stat *st)
 	qunlock(&fuse.lk);
 }
 
-/* Called with fuse.lk held: a spare walked fid for n, or one to drop. */
+/*
+ * Called with fuse.lk held: n takes f, a fid just walked to it.  It
+ * becomes n's spare, for the next open (a fid-less node stays so: its
+ * spare becomes its fid when a request needs one), or else the fid of
+ * a fid-less n.  Returns f if n needs it not, to be dropped, else nil
+ * and in *p the parent n no longer pins (or nil), whose name *name the
+ * caller frees once the lock is released.
+ */
 static Cfid*
-keepspare(Inode *n, Cfid *f)
+takewalked(Inode *n, Cfid *f, Inode **p, char **name)
 {
-	if(n->spare != nil)
-		return f;
-	n->spare = f;
-	return nil;
+	*p = nil;
+	*name = nil;
+	if(n->spare == nil){
+		n->spare = f;
+		return nil;
+	}
+	if(n->fid == nil){
+		*p = adopt(n, f, name);
+		return nil;
+	}
+	return f;
+}
+
+/* The end of takewalked, with fuse.lk released. */
+static void
+tookwalked(Cfid *f, Inode *p, char *name)
+{
+	free(name);
+	if(p != nil)
+		unpin(p);
+	if(f != nil)
+		cdrop(f);
 }
 
 /*
@@ -481,17 +506,9 @@ getnode(Cfid *f)
 	n = findnode(f->qid.path);
 	if(n != nil){
 		n->nlookup++;
-		if(n->fid == nil){
-			p = adopt(n, f, &name);
-			qunlock(&fuse.lk);
-			free(name);
-			unpin(p);
-			return n;
-		}
-		f = keepspare(n, f);
+		f = takewalked(n, f, &p, &name);
 		qunlock(&fuse.lk);
-		if(f != nil)
-			cdrop(f);
+		tookwalked(f, p, name);
 		return n;
 	}
 	n = emalloc(sizeof *n);
@@ -552,6 +569,16 @@ nodefid(Inode *n)
 
 	qlock(&fuse.lk);
 	f = n->fid;
+	if(f == nil && n->spare != nil){
+		/* walked to n by name already */
+		f = n->spare;
+		n->spare = nil;
+		p = adopt(n, f, &name);
+		qunlock(&fuse.lk);
+		free(name);
+		unpin(p);
+		return f;
+	}
 	dir = n->parent;
 	name = f == nil ? estrdup(n->name) : nil;
 	qunlock(&fuse.lk);
@@ -666,17 +693,9 @@ knownentry(Cfid *f, struct fuse_entry_param *e)
 	e->entry_timeout = fuse.entrytime;
 	e->attr = n->st;
 	e->attr.st_nlink = n->hidden ? 0 : 1;
-	p = nil;
-	if(n->fid == nil)
-		p = adopt(n, f, &name);
-	else
-		f = keepspare(n, f);
+	f = takewalked(n, f, &p, &name);
 	qunlock(&fuse.lk);
-	if(p != nil){
-		free(name);
-		unpin(p);
-	}else if(f != nil)
-		cdrop(f);
+	tookwalked(f, p, name);
 	return n;
 }
 
@@ -992,9 +1011,9 @@ replyopen(fuse_req_t req, struct fuse_file_info *fi, Handle *h, int keep)
 		puthandle(h);
 }
 
-/* An open clone of n's fid (its spare, if it has one), or nil. */
+/* A clone of n's fid to open or create in: its spare, if it has one. */
 static Cfid*
-openfid(Inode *n, int mode)
+clonefid(Inode *n)
 {
 	Cfid *f;
 
@@ -1002,7 +1021,18 @@ openfid(Inode *n, int mode)
 	f = n->spare;
 	n->spare = nil;
 	qunlock(&fuse.lk);
-	if(f == nil && ((f = nodefid(n)) == nil || (f = cwalk(f, "")) == nil))
+	if(f == nil && (f = nodefid(n)) != nil)
+		f = cwalk(f, "");
+	return f;
+}
+
+/* An open clone of n's fid, or nil. */
+static Cfid*
+openfid(Inode *n, int mode)
+{
+	Cfid *f;
+
+	if((f = clonefid(n)) == nil)
 		return nil;
 	if(copen(f, mode) == -1){
 		cdrop(f);
@@ -1269,7 +1299,7 @@ opcreate(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struc
 	if(badname(req, name))
 		return;
 	dir = nodeof(parent);
-	if((f = nodefid(dir)) == nil || (f = cwalk(f, "")) == nil){
+	if((f = clonefid(dir)) == nil){
 		replyerr(req);
 		return;
 	}
@@ -1309,7 +1339,7 @@ makeentry(fuse_req_t req, fuse_ino_t parent, const char *name, u32int perm)
 	if(badname(req, name))
 		return;
 	dir = nodeof(parent);
-	if((f = nodefid(dir)) == nil || (f = cwalk(f, "")) == nil){
+	if((f = clonefid(dir)) == nil){
 		replyerr(req);
 		return;
 	}
