@@ -9,7 +9,11 @@
  * request that needs it, for a node readdirplus or create made) until
  * the kernel forgets it.  So each request starts from its inode's own fid: getattr
  * is a Tstat, setattr a Twstat, lookup a Twalk of one name, open clones
- * the fid and opens the clone.  A fid follows its file through renames
+ * the fid and opens the clone.  What a request costs is 9P round trips,
+ * so a lookup that finds the version whose attributes it last gave the
+ * kernel sends no Tstat, the fid it walked is kept as the node's spare
+ * for the next open (or create in it) instead of walking a clone then,
+ * and clunks that change nothing are not waited for (cdrop).  A fid follows its file through renames
  * (the server keeps its key), so nothing is ever re-walked by name.
  * Nodes are found by qid.path, so one file is one inode however it was
  * reached.  The FUSE node id is the Inode's address (the root's is
