@@ -14,19 +14,24 @@ p9() { "$NINEP" -a "${GEFSNAME:-gefs}" -u glenda "$@"; }
 M=$T/m
 fusemount "$M" -o attr_timeout=1000,entry_timeout=0 || { notok "9pfuse mounts"; done_testing; exit 1; }
 
-# the requests the server was sent while running "$@", by type
-reqs() {
-	n=$(wc -l <"$T/gefs.log")
-	"$@" >"$T/out" 2>&1
-	st=$?
-	# the kernel's release, and the clunk nobody waits for, come after:
-	# wait until the log has stopped growing
+# The kernel's release, and a clunk nobody waits for, come after the
+# call that caused them: wait until the log has stopped growing.
+settle() {
 	i=0 last=-1
 	while [ $i -lt 50 ] && [ "$(wc -l <"$T/gefs.log")" != "$last" ]; do
 		last=$(wc -l <"$T/gefs.log")
 		sleep 0.2
 		i=$((i+1))
 	done
+}
+
+# the requests the server was sent while running "$@", by type
+reqs() {
+	settle
+	n=$(wc -l <"$T/gefs.log")
+	"$@" >"$T/out" 2>&1
+	st=$?
+	settle
 	tail -n +$((n+1)) "$T/gefs.log" | grep '←' >"$T/sent"
 	sed 's/.*← \(T[a-z]*\).*/\1/' "$T/sent" | sort | uniq -c |
 		awk '{printf "%s%s %s", sep, $2, $1; sep=", "} END{print ""}'
