@@ -527,7 +527,7 @@ getnode(Cfid *f)
 /*
  * The node for entry d of directory dir, with one more lookup, and no
  * request to the server: a new node is fid-less.  The kernel is given
- * st, d's attributes.
+ * st, d's attributes, or nil if it is given none that are d's.
  */
 static Inode*
 listnode(Inode *dir, Dir *d, struct stat *st)
@@ -545,7 +545,8 @@ listnode(Inode *dir, Dir *d, struct stat *st)
 		hashnode(n);
 	}
 	n->nlookup++;
-	setattr(n, d->qid.vers, st);
+	if(st != nil)
+		setattr(n, d->qid.vers, st);
 	qunlock(&fuse.lk);
 	return n;
 }
@@ -1298,7 +1299,7 @@ opcreate(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struc
 	struct fuse_entry_param e;
 	Cfid *f;
 	Inode *dir, *n;
-	Dir *d;
+	Dir d;
 
 	if(badname(req, name))
 		return;
@@ -1315,18 +1316,30 @@ opcreate(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struc
 			replyerr(req);
 		return;
 	}
-	/* the node gets a fid of its own only if it needs one */
-	if((d = cstat(f)) == nil){
-		replyerr(req);
-		cdrop(f);
-		return;
-	}
-	dir2stat(d, 0, &e.attr);
-	n = listnode(dir, d, &e.attr);
-	fillentry(&e, n, d);
-	free(d);
+	/*
+	 * The node gets a fid of its own only if it needs one.  Its
+	 * attributes are the server's to set (owner, group, the mode
+	 * masked by the directory's): the kernel is given an empty file of
+	 * the mode asked for, timed out at once, so that it asks for them
+	 * when it needs them, and a create that is written and closed
+	 * costs no Tstat.
+	 */
+	nulldir(&d);
+	d.qid = f->qid;
+	d.name = (char*)name;
+	d.mode = mode & 0777;
+	d.length = 0;
+	d.uid = d.gid = d.muid = fuse.uname;
+	d.atime = d.mtime = time(nil);
+	n = listnode(dir, &d, nil);
+	fillentry(&e, n, &d);
+	e.attr_timeout = 0;
+	qlock(&fuse.lk);
+	n->dvers = f->qid.vers;
+	n->dok = 1;
+	qunlock(&fuse.lk);
 	fi->fh = (uintptr_t)newhandle(n, f);
-	fi->keep_cache = cachedata(inoof(n), n, f->qid.vers);
+	fi->keep_cache = 0;
 	if(fuse_reply_create(req, &e, fi) != 0){
 		puthandle(handleof(fi));
 		putnode(n, 1);

@@ -77,10 +77,16 @@ exec 3<&-
 # create takes the directory's spare fid from its lookup
 mkdir "$M/d"
 ls -d "$M/d" >/dev/null
-is "$(reqs sh -c "echo x >'$M/d/x'")" "Tclunk 2, Tcreate 1, Tstat 1, Twalk 2, Twrite 1" \
-	"a create: walks of the directory and the name (which fails), no clone"
+is "$(reqs sh -c "echo x >'$M/d/x'")" "Tclunk 2, Tcreate 1, Twalk 2, Twrite 1" \
+	"a create: walks of the directory and the name (which fails), no clone, no stat"
 is "$(walks 0)" 0 "no clone walked"
 is "$(p9 read /d/x)" x "the file is at the server"
+is "$(stat -c '%s %a' "$M/d/x")" "2 644" "its attributes are the server's"
+# the server masks the mode asked for with the directory's
+chmod 750 "$M/d"
+(umask 0; : >"$M/d/m")
+is "$(stat -c %a "$M/d/m")" 640 "a create's mode as the server set it"
+is "$(p9 ls -l /d/m | cut -c2-11)" "$(ls -l "$M/d/m" | cut -c1-10)" "the same as another client sees"
 rm "$M/d/x"
 if p9 stat /d/x >/dev/null 2>&1; then notok "removed"; else ok "removed"; fi
 
