@@ -2524,57 +2524,68 @@ ctlreq(Req *q)
 	return 1;
 }
 
+/*
+ * Run q, which changes something, under the mutation lock: on the
+ * mutator, or on the connection's thread when nothing else of its
+ * connection is in flight (dispatch).
+ */
+static void
+runmut(Req *q)
+{
+	Dir *d;
+	int null;
+
+	if(!startreq(q))
+		return;
+	if(ctlreq(q))
+		return;
+	if(!q->internal && q->t->type == Twstat){
+		/* a sync takes the mutation lock itself */
+		d = dirunpack(q->t->stat, q->t->nstat);
+		null = d != nil && isnulldir(d);
+		free(d);
+		if(null){
+			Fcall r;
+
+			memset(&r, 0, sizeof r);
+			if(wstatsync(q, &r) == -1)
+				rerror(q, errstr());
+			else
+				respond(q, &r);
+			return;
+		}
+	}
+	qlock(&fs->mutlk);
+	mutating = 1;
+	epochstart();
+	if(q->internal){
+		clunkwork(q->fid);
+		putfid(q->fid);
+		q->fid = nil;
+		epochend();
+		qunlock(&fs->mutlk);
+		mutdone();
+		qlock(&q->c->lk);
+		done(q->c, q);
+		qunlock(&q->c->lk);
+		freereq(q);
+	}else{
+		run(q);
+		epochend();
+		qunlock(&fs->mutlk);
+		mutdone();
+	}
+	epochclean();
+}
+
 static void
 mutproc(void *arg)
 {
 	Req *q;
-	Dir *d;
-	int null;
 
 	USED(arg);
-	while((q = chrecv(srv.wrchan)) != nil){
-		if(!startreq(q))
-			continue;
-		if(ctlreq(q))
-			continue;
-		if(!q->internal && q->t->type == Twstat){
-			/* a sync takes the mutation lock itself */
-			d = dirunpack(q->t->stat, q->t->nstat);
-			null = d != nil && isnulldir(d);
-			free(d);
-			if(null){
-				Fcall r;
-
-				memset(&r, 0, sizeof r);
-				if(wstatsync(q, &r) == -1)
-					rerror(q, errstr());
-				else
-					respond(q, &r);
-				continue;
-			}
-		}
-		qlock(&fs->mutlk);
-		mutating = 1;
-		epochstart();
-		if(q->internal){
-			clunkwork(q->fid);
-			putfid(q->fid);
-			q->fid = nil;
-			epochend();
-			qunlock(&fs->mutlk);
-			mutdone();
-			qlock(&q->c->lk);
-			done(q->c, q);
-			qunlock(&q->c->lk);
-			freereq(q);
-		}else{
-			run(q);
-			epochend();
-			qunlock(&fs->mutlk);
-			mutdone();
-		}
-		epochclean();
-	}
+	while((q = chrecv(srv.wrchan)) != nil)
+		runmut(q);
 }
 
 /* --------------------------------------------------------- connections */
@@ -2781,9 +2792,10 @@ fsclunkinline(Conn *c, Req *q)
 
 /*
  * Hand a decoded request out; -1 to hang up (a tag in use).  A request
- * that only reads, with nothing else of c in flight, runs here: the
- * reader pool would add a hand-off and nothing else, as this thread
- * would only wait for the next request meanwhile.
+ * with nothing else of c in flight runs here: the reader pool or the
+ * mutator would add a hand-off and nothing else, as this thread would
+ * only wait for the next request meanwhile.  (Mutations take the
+ * mutation lock here as on the mutator, so they stay one at a time.)
  */
 static int
 dispatch(Conn *c, Req *q)
@@ -2829,9 +2841,12 @@ dispatch(Conn *c, Req *q)
 			toreader(q);
 		break;
 	case Topen:
-		if(t->mode & (OTRUNC|ORCLOSE))
-			tomutator(q);
-		else if(alone)
+		if(t->mode & (OTRUNC|ORCLOSE)){
+			if(alone)
+				runmut(q);
+			else
+				tomutator(q);
+		}else if(alone)
 			runread(q);
 		else
 			toreader(q);
@@ -2840,7 +2855,10 @@ dispatch(Conn *c, Req *q)
 	case Twrite:
 	case Twstat:
 	case Tremove:
-		tomutator(q);
+		if(alone)
+			runmut(q);
+		else
+			tomutator(q);
 		break;
 	default:
 		fcallfmt(buf, sizeof buf, t);

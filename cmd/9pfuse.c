@@ -9,7 +9,11 @@
  * request that needs it, for a node readdirplus or create made) until
  * the kernel forgets it.  So each request starts from its inode's own fid: getattr
  * is a Tstat, setattr a Twstat, lookup a Twalk of one name, open clones
- * the fid and opens the clone.  A fid follows its file through renames
+ * the fid and opens the clone.  What a request costs is 9P round trips,
+ * so a lookup that finds the version whose attributes it last gave the
+ * kernel sends no Tstat, the fid it walked is kept as the node's spare
+ * for the next open (or create in it) instead of walking a clone then,
+ * and clunks that change nothing are not waited for (cdrop).  A fid follows its file through renames
  * (the server keeps its key), so nothing is ever re-walked by name.
  * Nodes are found by qid.path, so one file is one inode however it was
  * reached.  The FUSE node id is the Inode's address (the root's is
@@ -83,6 +87,7 @@ struct Inode {
 	Inode	*next;		/* hash chain by path */
 	uvlong	path;		/* qid.path */
 	Cfid	*fid;		/* walked here, never opened; or nil */
+	Cfid	*spare;		/* another such, for the next open to take; or nil */
 	Inode	*parent;	/* while fid is nil */
 	char	*name;
 	uvlong	nlookup;	/* the kernel's references */
@@ -90,7 +95,8 @@ struct Inode {
 	int	npin;		/* fid-less nodes naming this one as their parent */
 	int	hidden;		/* unlinked while open: remove at the last release */
 	u32int	avers;		/* qid.vers of the attributes the kernel holds, */
-	int	aok;		/* if nothing changed them through us since */
+	int	aok;		/* if nothing changed them through us since: */
+	struct stat st;		/* those attributes */
 	u32int	dvers;		/* qid.vers at the last open, */
 	int	dok;		/* if nothing was written through us since */
 };
@@ -379,12 +385,14 @@ unused(Inode *n)
 
 static void unpin(Inode*);
 
-/* Free an unhashed node, letting go of its fid or its parent. */
+/* Free an unhashed node, letting go of its fids or its parent. */
 static void
 freenode(Inode *n)
 {
+	if(n->spare != nil)
+		cdrop(n->spare);
 	if(n->fid != nil)
-		cclunk(n->fid);
+		cdrop(n->fid);
 	else{
 		unpin(n->parent);
 		free(n->name);
@@ -431,14 +439,61 @@ adopt(Inode *n, Cfid *f, char **name)
 	return p;
 }
 
-/* The attributes the kernel is given for n come from version vers. */
+/*
+ * The kernel is given st, the attributes of n at version vers.  Called
+ * with fuse.lk held.  Every change at the server advances qid.vers, so
+ * while a walk finds the same version and nothing changed n through us,
+ * st is still n's.
+ */
 static void
-gaveattr(Inode *n, u32int vers)
+setattr(Inode *n, u32int vers, struct stat *st)
 {
-	qlock(&fuse.lk);
 	n->avers = vers;
 	n->aok = 1;
+	n->st = *st;
+}
+
+static void
+gaveattr(Inode *n, u32int vers, struct stat *st)
+{
+	qlock(&fuse.lk);
+	setattr(n, vers, st);
 	qunlock(&fuse.lk);
+}
+
+/*
+ * Called with fuse.lk held: n takes f, a fid just walked to it.  It
+ * becomes n's spare, for the next open (a fid-less node stays so: its
+ * spare becomes its fid when a request needs one), or else the fid of
+ * a fid-less n.  Returns f if n needs it not, to be dropped, else nil
+ * and in *p the parent n no longer pins (or nil), whose name *name the
+ * caller frees once the lock is released.
+ */
+static Cfid*
+takewalked(Inode *n, Cfid *f, Inode **p, char **name)
+{
+	*p = nil;
+	*name = nil;
+	if(n->spare == nil){
+		n->spare = f;
+		return nil;
+	}
+	if(n->fid == nil){
+		*p = adopt(n, f, name);
+		return nil;
+	}
+	return f;
+}
+
+/* The end of takewalked, with fuse.lk released. */
+static void
+tookwalked(Cfid *f, Inode *p, char *name)
+{
+	free(name);
+	if(p != nil)
+		unpin(p);
+	if(f != nil)
+		cdrop(f);
 }
 
 /*
@@ -455,15 +510,9 @@ getnode(Cfid *f)
 	n = findnode(f->qid.path);
 	if(n != nil){
 		n->nlookup++;
-		if(n->fid == nil){
-			p = adopt(n, f, &name);
-			qunlock(&fuse.lk);
-			free(name);
-			unpin(p);
-			return n;
-		}
+		f = takewalked(n, f, &p, &name);
 		qunlock(&fuse.lk);
-		cclunk(f);
+		tookwalked(f, p, name);
 		return n;
 	}
 	n = emalloc(sizeof *n);
@@ -477,10 +526,11 @@ getnode(Cfid *f)
 
 /*
  * The node for entry d of directory dir, with one more lookup, and no
- * request to the server: a new node is fid-less.
+ * request to the server: a new node is fid-less.  The kernel is given
+ * st, d's attributes, or nil if it is given none that are d's.
  */
 static Inode*
-listnode(Inode *dir, Dir *d)
+listnode(Inode *dir, Dir *d, struct stat *st)
 {
 	Inode *n;
 
@@ -495,8 +545,8 @@ listnode(Inode *dir, Dir *d)
 		hashnode(n);
 	}
 	n->nlookup++;
-	n->avers = d->qid.vers;
-	n->aok = 1;
+	if(st != nil)
+		setattr(n, d->qid.vers, st);
 	qunlock(&fuse.lk);
 	return n;
 }
@@ -524,6 +574,16 @@ nodefid(Inode *n)
 
 	qlock(&fuse.lk);
 	f = n->fid;
+	if(f == nil && n->spare != nil){
+		/* walked to n by name already */
+		f = n->spare;
+		n->spare = nil;
+		p = adopt(n, f, &name);
+		qunlock(&fuse.lk);
+		free(name);
+		unpin(p);
+		return f;
+	}
 	dir = n->parent;
 	name = f == nil ? estrdup(n->name) : nil;
 	qunlock(&fuse.lk);
@@ -536,7 +596,7 @@ nodefid(Inode *n)
 	}
 	free(name);
 	if(f->qid.path != n->path){
-		cclunk(f);
+		cdrop(f);
 		werrstr("%s", Estalefid);
 		return nil;
 	}
@@ -544,7 +604,7 @@ nodefid(Inode *n)
 	if(n->fid != nil){
 		/* another request walked it first */
 		qunlock(&fuse.lk);
-		cclunk(f);
+		cdrop(f);
 		return n->fid;
 	}
 	p = adopt(n, f, &name);
@@ -607,26 +667,64 @@ replyentry(fuse_req_t req, Cfid *f, Dir *d)
 	Inode *n;
 
 	n = getnode(f);
-	gaveattr(n, d->qid.vers);
 	fillentry(&e, n, d);
+	gaveattr(n, d->qid.vers, &e.attr);
 	if(fuse_reply_entry(req, &e) != 0)
 		putnode(n, 1);
+}
+
+/*
+ * If f was walked to a node whose attributes the kernel was given at
+ * the version f found, and nothing changed them through us since:
+ * that node, with one more lookup, its attributes in e and f kept or
+ * dropped, with no request to the server.
+ */
+static Inode*
+knownentry(Cfid *f, struct fuse_entry_param *e)
+{
+	Inode *n, *p;
+	char *name;
+
+	qlock(&fuse.lk);
+	n = findnode(f->qid.path);
+	if(n == nil || !n->aok || n->avers != f->qid.vers){
+		qunlock(&fuse.lk);
+		return nil;
+	}
+	n->nlookup++;
+	memset(e, 0, sizeof *e);
+	e->ino = inoof(n);
+	e->attr_timeout = fuse.attrtime;
+	e->entry_timeout = fuse.entrytime;
+	e->attr = n->st;
+	e->attr.st_nlink = n->hidden ? 0 : 1;
+	f = takewalked(n, f, &p, &name);
+	qunlock(&fuse.lk);
+	tookwalked(f, p, name);
+	return n;
 }
 
 /* Walk from dir to name and reply with that entry. */
 static void
 walkentry(fuse_req_t req, Inode *dir, const char *name)
 {
+	struct fuse_entry_param e;
 	Cfid *f, *df;
+	Inode *n;
 	Dir *d;
 
 	if((df = nodefid(dir)) == nil || (f = cwalk(df, (char*)name)) == nil){
 		replyerr(req);
 		return;
 	}
+	if((n = knownentry(f, &e)) != nil){
+		if(fuse_reply_entry(req, &e) != 0)
+			putnode(n, 1);
+		return;
+	}
 	if((d = cstat(f)) == nil){
 		replyerr(req);
-		cclunk(f);
+		cdrop(f);
 		return;
 	}
 	replyentry(req, f, d);
@@ -731,8 +829,8 @@ opgetattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		replyerr(req);
 		return;
 	}
-	gaveattr(n, d->qid.vers);
 	dir2stat(d, ishidden(n), &st);
+	gaveattr(n, d->qid.vers, &st);
 	free(d);
 	fuse_reply_attr(req, &st, fuse.attrtime);
 }
@@ -822,8 +920,8 @@ opsetattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int set, struct fus
 	if(set & FUSE_SET_ATTR_SIZE)
 		n->dok = 0;
 	qunlock(&fuse.lk);
-	gaveattr(n, cur->qid.vers);
 	dir2stat(cur, ishidden(n), &st);
+	gaveattr(n, cur->qid.vers, &st);
 	free(cur);
 	fuse_reply_attr(req, &st, fuse.attrtime);
 }
@@ -863,7 +961,7 @@ puthandle(Handle *h)
 
 	n = h->n;
 	if(h->fid != nil)
-		cclunk(h->fid);
+		cdrop(h->fid);
 	free(h->d);
 	pthread_mutex_destroy(&h->lk.m);
 	free(h);
@@ -918,16 +1016,31 @@ replyopen(fuse_req_t req, struct fuse_file_info *fi, Handle *h, int keep)
 		puthandle(h);
 }
 
+/* A clone of n's fid to open or create in: its spare, if it has one. */
+static Cfid*
+clonefid(Inode *n)
+{
+	Cfid *f;
+
+	qlock(&fuse.lk);
+	f = n->spare;
+	n->spare = nil;
+	qunlock(&fuse.lk);
+	if(f == nil && (f = nodefid(n)) != nil)
+		f = cwalk(f, "");
+	return f;
+}
+
 /* An open clone of n's fid, or nil. */
 static Cfid*
 openfid(Inode *n, int mode)
 {
 	Cfid *f;
 
-	if((f = nodefid(n)) == nil || (f = cwalk(f, "")) == nil)
+	if((f = clonefid(n)) == nil)
 		return nil;
 	if(copen(f, mode) == -1){
-		cclunk(f);
+		cdrop(f);
 		return nil;
 	}
 	return f;
@@ -1029,7 +1142,7 @@ loaddir(Handle *h)
 	if((f = openfid(h->n, OREAD)) == nil)
 		return -1;
 	nd = cdirreadall(f, &d);
-	cclunk(f);
+	cdrop(f);
 	if(nd < 0)
 		return -1;
 	free(h->d);
@@ -1113,7 +1226,8 @@ opreaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fus
 	used = 0;
 	nn = 0;
 	for(i = off; i >= 0 && i < h->nd; i++){
-		nodes[nn] = listnode(h->n, &h->d[i]);
+		dir2stat(&h->d[i], 0, &e.attr);
+		nodes[nn] = listnode(h->n, &h->d[i], &e.attr);
 		fillentry(&e, nodes[nn], &h->d[i]);
 		e.attr.st_nlink = ishidden(nodes[nn]) ? 0 : 1;
 		m = fuse_add_direntry_plus(req, buf+used, size-used, h->d[i].name, &e, i+1);
@@ -1158,7 +1272,7 @@ openexisting(fuse_req_t req, Inode *dir, const char *name, struct fuse_file_info
 	}
 	if((d = cstat(f)) == nil){
 		replyerr(req);
-		cclunk(f);
+		cdrop(f);
 		return;
 	}
 	n = getnode(f);
@@ -1168,8 +1282,8 @@ openexisting(fuse_req_t req, Inode *dir, const char *name, struct fuse_file_info
 		free(d);
 		return;
 	}
-	gaveattr(n, d->qid.vers);
 	fillentry(&e, n, d);
+	gaveattr(n, d->qid.vers, &e.attr);
 	free(d);
 	fi->fh = (uintptr_t)newhandle(n, o);
 	fi->keep_cache = cachedata(inoof(n), n, o->qid.vers);
@@ -1185,34 +1299,47 @@ opcreate(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struc
 	struct fuse_entry_param e;
 	Cfid *f;
 	Inode *dir, *n;
-	Dir *d;
+	Dir d;
 
 	if(badname(req, name))
 		return;
 	dir = nodeof(parent);
-	if((f = nodefid(dir)) == nil || (f = cwalk(f, "")) == nil){
+	if((f = clonefid(dir)) == nil){
 		replyerr(req);
 		return;
 	}
 	if(ccreate(f, (char*)name, mode & 0777, omode(fi->flags) & ~OTRUNC) == -1){
-		cclunk(f);
+		cdrop(f);
 		if(iserr(Eexist) && !(fi->flags & O_EXCL))
 			openexisting(req, dir, name, fi);
 		else
 			replyerr(req);
 		return;
 	}
-	/* the node gets a fid of its own only if it needs one */
-	if((d = cstat(f)) == nil){
-		replyerr(req);
-		cclunk(f);
-		return;
-	}
-	n = listnode(dir, d);
-	fillentry(&e, n, d);
-	free(d);
+	/*
+	 * The node gets a fid of its own only if it needs one.  Its
+	 * attributes are the server's to set (owner, group, the mode
+	 * masked by the directory's): the kernel is given an empty file of
+	 * the mode asked for, timed out at once, so that it asks for them
+	 * when it needs them, and a create that is written and closed
+	 * costs no Tstat.
+	 */
+	nulldir(&d);
+	d.qid = f->qid;
+	d.name = (char*)name;
+	d.mode = mode & 0777;
+	d.length = 0;
+	d.uid = d.gid = d.muid = fuse.uname;
+	d.atime = d.mtime = time(nil);
+	n = listnode(dir, &d, nil);
+	fillentry(&e, n, &d);
+	e.attr_timeout = 0;
+	qlock(&fuse.lk);
+	n->dvers = f->qid.vers;
+	n->dok = 1;
+	qunlock(&fuse.lk);
 	fi->fh = (uintptr_t)newhandle(n, f);
-	fi->keep_cache = cachedata(inoof(n), n, f->qid.vers);
+	fi->keep_cache = 0;
 	if(fuse_reply_create(req, &e, fi) != 0){
 		puthandle(handleof(fi));
 		putnode(n, 1);
@@ -1229,16 +1356,16 @@ makeentry(fuse_req_t req, fuse_ino_t parent, const char *name, u32int perm)
 	if(badname(req, name))
 		return;
 	dir = nodeof(parent);
-	if((f = nodefid(dir)) == nil || (f = cwalk(f, "")) == nil){
+	if((f = clonefid(dir)) == nil){
 		replyerr(req);
 		return;
 	}
 	if(ccreate(f, (char*)name, perm, OREAD) == -1){
 		replyerr(req);
-		cclunk(f);
+		cdrop(f);
 		return;
 	}
-	cclunk(f);
+	cdrop(f);
 	walkentry(req, dir, name);
 }
 
@@ -1301,11 +1428,11 @@ unlinkfid(Cfid *f)
 		n->hidden = 0;
 		qunlock(&fuse.lk);
 		if(p == nil)
-			cclunk(f);
+			cdrop(f);
 		return errnum();
 	}
 	if(p == nil)
-		cclunk(f);
+		cdrop(f);
 	return 0;
 }
 
@@ -1319,7 +1446,7 @@ opunlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if(f->qid.type & QTDIR){
-		cclunk(f);
+		cdrop(f);
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
@@ -1336,7 +1463,7 @@ oprmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if(!(f->qid.type & QTDIR)){
-		cclunk(f);
+		cdrop(f);
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
@@ -1391,7 +1518,7 @@ oprename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	if(strcmp(name, newname) == 0){
-		cclunk(f);
+		cdrop(f);
 		fuse_reply_err(req, flags & RENAME_NOREPLACE ? EEXIST : 0);
 		return;
 	}
@@ -1406,18 +1533,18 @@ oprename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		else if(t->qid.path == f->qid.path)
 			err = -1;
 		if(err != 0){
-			cclunk(t);
-			cclunk(f);
+			cdrop(t);
+			cdrop(f);
 			fuse_reply_err(req, err == -1 ? 0 : err);
 			return;
 		}
 		if((err = unlinkfid(t)) != 0){
-			cclunk(f);
+			cdrop(f);
 			fuse_reply_err(req, err);
 			return;
 		}
 	}else if(hungup()){
-		cclunk(f);
+		cdrop(f);
 		fuse_reply_err(req, EIO);
 		return;
 	}
@@ -1426,7 +1553,7 @@ oprename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	err = cwstat(f, &d) == -1 ? errnum() : 0;
 	if(err == 0)
 		renamed(f->qid.path, newname);
-	cclunk(f);
+	cdrop(f);
 	fuse_reply_err(req, err);
 }
 

@@ -313,11 +313,18 @@ sendfcall(Cfs *fs, Fcall *tx)
 	return r;
 }
 
-/* Hand a reply to the thread waiting on its tag. */
+static void	tagput(Cfs*, int);
+static void	fidputlocked(Cfs*, u32int);
+
+/*
+ * Hand a reply to the thread waiting on its tag; the reply to a clunk
+ * nobody waits for (cdrop) ends it here.
+ */
 static int
 deliver(Cfs *fs, Fcall *f, uchar *frame)
 {
 	Ctag *c;
+	int t;
 
 	qlock(&fs->lk);
 	if(f->tag >= Ntag || !fs->tag[f->tag].busy || fs->tag[f->tag].done){
@@ -326,7 +333,21 @@ deliver(Cfs *fs, Fcall *f, uchar *frame)
 			fcallname(f->type), f->tag);
 		return -1;
 	}
-	c = &fs->tag[f->tag];
+	t = f->tag;
+	c = &fs->tag[t];
+	if(c->gone != nil){
+		/* the fid number is free once the server has let go of it */
+		fcallclear(f);
+		free(frame);
+		fidputlocked(fs, c->gone->fid);
+		pthread_mutex_destroy(&c->gone->lk.m);
+		free(c->gone);
+		c->gone = nil;
+		fs->ngone--;
+		tagput(fs, t);
+		qunlock(&fs->lk);
+		return 0;
+	}
 	c->rx = *f;
 	c->frame = frame;
 	c->done = 1;
@@ -498,6 +519,11 @@ freecfs(Cfs *fs)
 	pthread_cond_destroy(&fs->rdfree.c);
 	pthread_mutex_destroy(&fs->lk.m);
 	pthread_mutex_destroy(&fs->wlk.m);
+	for(i = 0; i < Ntag; i++)
+		if(fs->tag[i].gone != nil){
+			pthread_mutex_destroy(&fs->tag[i].gone->lk.m);
+			free(fs->tag[i].gone);
+		}
 	free(fs->hangup);
 	free(fs->freefid);
 	free(fs);
@@ -716,15 +742,22 @@ fidget(Cfs *fs)
 	return fid;
 }
 
+/* Called with fs->lk held. */
 static void
-fidput(Cfs *fs, u32int fid)
+fidputlocked(Cfs *fs, u32int fid)
 {
-	qlock(&fs->lk);
 	if(fs->nfreefid == fs->afreefid){
 		fs->afreefid = fs->afreefid*2 + 16;
 		fs->freefid = erealloc(fs->freefid, fs->afreefid * sizeof fs->freefid[0]);
 	}
 	fs->freefid[fs->nfreefid++] = fid;
+}
+
+static void
+fidput(Cfs *fs, u32int fid)
+{
+	qlock(&fs->lk);
+	fidputlocked(fs, fid);
 	qunlock(&fs->lk);
 }
 
@@ -1202,6 +1235,45 @@ int
 cclunk(Cfid *f)
 {
 	return fidrpc(f, Tclunk);
+}
+
+/*
+ * Clunk f without waiting for the reply, which whoever reads next
+ * takes and drops (deliver); f is gone.  Only for a fid whose clunk
+ * changes nothing another request could see: one never opened, or
+ * opened only to read.  A clunk that would leave fewer than half the
+ * tags free waits, so that requests that wait always find a tag.
+ */
+void
+cdrop(Cfid *f)
+{
+	Cfs *fs;
+	Fcall tx;
+	int t;
+
+	fs = f->fs;
+	if(f->mode != -1 && (f->mode & (3|OTRUNC|ORCLOSE)) != OREAD){
+		cclunk(f);
+		return;
+	}
+	qlock(&fs->lk);
+	if(fs->ngone >= Ntag/2 || fs->nfreetag == 0 || fs->hangup != nil){
+		qunlock(&fs->lk);
+		cclunk(f);
+		return;
+	}
+	t = fs->freetag[--fs->nfreetag];
+	fs->tag[t].busy = 1;
+	fs->tag[t].done = 0;
+	fs->tag[t].gone = f;
+	fs->ngone++;
+	qunlock(&fs->lk);
+	memset(&tx, 0, sizeof tx);
+	tx.type = Tclunk;
+	tx.tag = t;
+	tx.fid = f->fid;
+	/* on failure the connection is dead: f goes with it (cfsclose) */
+	sendfcall(fs, &tx);
 }
 
 /* ---------------------------------------------------------- presentation */

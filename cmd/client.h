@@ -46,6 +46,7 @@ struct Ctag {
 	int	asleep;		/* the owner sleeps on r */
 	Fcall	rx;
 	uchar	*frame;		/* rx's bytes */
+	Cfid	*gone;		/* a clunk nobody waits for: freed at its reply */
 };
 
 struct Cfs {
@@ -65,6 +66,7 @@ struct Cfs {
 	int		nfreefid;
 	int		afreefid;
 	u32int		nextfid;
+	int		ngone;		/* tags of clunks nobody waits for */
 	char		*hangup;	/* why the connection is dead, or nil */
 };
 
@@ -109,6 +111,7 @@ Dir*	cstat(Cfid*);
 int	cwstat(Cfid*, Dir*);
 int	cremove(Cfid*);
 int	cclunk(Cfid*);
+void	cdrop(Cfid*);
 
 /* presentation */
 char*	modestr(u32int mode, char *buf);
