@@ -2478,6 +2478,20 @@ readproc(void *arg)
 		runread(q);
 }
 
+/* Whether fid num of c is open on /adm/ctl. */
+static int
+isctlfid(Conn *c, u32int num)
+{
+	Fid *f;
+	int r;
+
+	if((f = getfid(c, num)) == nil)
+		return 0;
+	r = f->mnt != nil && f->qid.path == Qctl;
+	putfid(f);
+	return r;
+}
+
 /*
  * A write to /adm/ctl runs one command of cons.c, without the mutation
  * lock: sync, snap and check take it themselves.  1 if q was one.
@@ -2851,8 +2865,14 @@ dispatch(Conn *c, Req *q)
 		else
 			toreader(q);
 		break;
-	case Tcreate:
 	case Twrite:
+		/* a console command (a check) may take long: not on this thread */
+		if(alone && !isctlfid(c, t->fid))
+			runmut(q);
+		else
+			tomutator(q);
+		break;
+	case Tcreate:
 	case Twstat:
 	case Tremove:
 		if(alone)
