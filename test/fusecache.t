@@ -93,6 +93,9 @@ rm "$C/d/c2"
 echo last >&3
 exec 3>&-
 check "a listed file unlinked while open, written, closed: gone" test ! -e "$Z/d/c2"
+# the kernel sends the release after close returns: the hidden name goes then
+i=0
+while [ "$(p9 ls /d | grep -c 9pfuse)" != 0 ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.05; done
 is "$(p9 ls /d | grep -c 9pfuse)" 0 "and no hidden name left behind"
 
 for m in "$C" "$S" "$Z" "$R"; do
