@@ -107,6 +107,7 @@ UNITS	= \
 	replay \
 	epoch \
 	cache \
+	readblks \
 	dlist \
 	sync \
 	bigtree \

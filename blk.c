@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include "dat.h"
 #include "fns.h"
 #include "atomic.h"
@@ -1260,6 +1261,88 @@ bad:
 	dropblk(b);
 	broke("%s", errstr());
 	return nil;
+}
+
+/* ------------------------------------------------------- batched reads */
+
+/*
+ * Read the blocks of the run bp[0..n), consecutive on the disk and none
+ * cached when looked at, with one preadv into cache buffers, and cache
+ * those whose hash matches.  Best effort: anything that fails or was
+ * cached meanwhile is left to getblk, which reports errors itself.
+ */
+static void
+readrun(Bptr *bp, int n)
+{
+	struct iovec iov[Rdbatch];
+	Blk *b[Rdbatch];
+	QLock *s;
+	Blk *o;
+	ssize_t r;
+	int i;
+
+	for(i = 0; i < n; i++){
+		b[i] = pluck();
+		iov[i].iov_base = b[i]->buf;
+		iov[i].iov_len = Blksz;
+	}
+	do
+		r = preadv(fs->fd, iov, n, bp[0].addr);
+	while(r == -1 && errno == EINTR);
+	for(i = 0; i < n; i++){
+		if(r < (ssize_t)(i+1)*Blksz || blkhash(b[i]->buf, Blksz) != bp[i].hash){
+			dropblk(b[i]);
+			continue;
+		}
+		b[i]->bp = bp[i];
+		b[i]->type = Tdat;
+		b[i]->data = b[i]->buf;
+		/* the stripe: nobody is reading this block into the cache meanwhile */
+		s = &fs->cache.stripe[ihash(bp[i].addr) % Nstripe];
+		qlock(s);
+		if((o = cachelookup(bp[i].addr)) != nil)
+			dropblk(o);
+		else if(cacheins(b[i]) == -1)
+			broke("%s", errstr());
+		qunlock(s);
+		dropblk(b[i]);
+	}
+}
+
+/*
+ * Bring the data blocks bp[0..n) into the cache, ahead of getblk: the
+ * uncached ones that lie next to each other on the disk are read with
+ * one call each run (a cold sequential read becomes a few large reads,
+ * not a stream of small synchronous ones).  A run holds at most
+ * cmax/16 cache buffers while it is read, so it stays within the cache.
+ * Entries with addr -1 (holes) are skipped.
+ */
+void
+readblks(Bptr *bp, int n)
+{
+	Blk *b;
+	int i, j, max;
+
+	max = MIN(Rdbatch, fs->cache.cmax/16);
+	for(i = 0; i < n; i = j){
+		j = i+1;
+		if(bp[i].addr < 0 || bp[i].addr % Blksz != 0 || getarena(bp[i].addr) == nil)
+			continue;
+		if((b = cachelookup(bp[i].addr)) != nil){
+			dropblk(b);
+			continue;
+		}
+		for(j = i+1; j < n && j-i < max; j++){
+			if(bp[j].addr != bp[j-1].addr + Blksz || getarena(bp[j].addr) != getarena(bp[i].addr))
+				break;
+			if((b = cachelookup(bp[j].addr)) != nil){
+				dropblk(b);
+				break;
+			}
+		}
+		if(j-i > 1)
+			readrun(bp+i, j-i);
+	}
 }
 
 /*

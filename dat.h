@@ -683,6 +683,7 @@ typedef struct Bvec	Bvec;
 
 enum {
 	Nstripe		= 32,		/* striped locks serialising cache-miss reads */
+	Rdbatch		= 64,		/* readblks: blocks read with one call, at most (1 MiB) */
 	Reamminarena	= 8,
 	Reammaxarena	= 32,
 	Growarenas	= 4,		/* grow appends this many arenas */

@@ -1658,38 +1658,54 @@ badread(uvlong q, uvlong off)
 	return -1;
 }
 
-/* Bytes [off, off+n) of file q, all below its length, from t; holes read as zeros. */
+/*
+ * Bytes [off, off+n) of file q, all below its length, from t; holes read
+ * as zeros.  The pointers of up to Rdbatch blocks are looked up first,
+ * so that readblks can read the uncached ones lying together on the disk
+ * with one call, then the bytes are copied out block by block.
+ */
 static int
 readdata(Tree *t, uvlong q, uvlong off, uchar *buf, long n)
 {
 	char k[Offksz], kb[Keymax+Inlmax];
+	Bptr bp[Rdbatch];
 	uvlong bo;
 	long m, in;
 	Key key;
 	Kvp kv;
 	Blk *b;
-	int r;
+	int i, nb, r;
 
 	while(n > 0){
-		in = off % Blksz;
-		bo = off - in;
-		m = MIN(n, Blksz - in);
-		packdatkey(k, q, bo);
-		key.k = k;
-		key.nk = Offksz;
-		if((r = btlookup(t, &key, &kv, kb, sizeof kb)) == -1)
-			return badread(q, bo);
-		if(r == 0 || kv.nv != Ptrsz)
-			memset(buf, 0, m);
-		else{
-			if((b = getblk(unpackbp(kv.v), GBraw)) == nil)
-				return badread(q, bo);
-			memcpy(buf, b->buf + in, m);
-			dropblk(b);
+		bo = off - off%Blksz;
+		for(nb = 0; nb < Rdbatch && bo + (uvlong)nb*Blksz < off + n; nb++){
+			packdatkey(k, q, bo + (uvlong)nb*Blksz);
+			key.k = k;
+			key.nk = Offksz;
+			if((r = btlookup(t, &key, &kv, kb, sizeof kb)) == -1)
+				return badread(q, bo + (uvlong)nb*Blksz);
+			if(r == 0 || kv.nv != Ptrsz)
+				bp[nb].addr = -1;
+			else
+				bp[nb] = unpackbp(kv.v);
 		}
-		buf += m;
-		off += m;
-		n -= m;
+		if(nb > 1)
+			readblks(bp, nb);
+		for(i = 0; i < nb; i++){
+			in = off % Blksz;
+			m = MIN(n, Blksz - in);
+			if(bp[i].addr == -1)
+				memset(buf, 0, m);
+			else{
+				if((b = getblk(bp[i], GBraw)) == nil)
+					return badread(q, off - in);
+				memcpy(buf, b->buf + in, m);
+				dropblk(b);
+			}
+			buf += m;
+			off += m;
+			n -= m;
+		}
 	}
 	return 0;
 }
