@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
-#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 #include "dat.h"
@@ -215,40 +214,6 @@ openwrite(Cfid *root, char *path)
 	return f;
 }
 
-/*
- * Up to n bytes of standard input: what one read gives, then more as
- * long as more is there at once, so that a stream arrives in Twrites of
- * the whole iounit (a pipe gives 64 KiB a read) while input that comes
- * a line at a time is still sent as it comes.  0 at the end.
- */
-static long
-fillin(uchar *buf, long n)
-{
-	struct pollfd p;
-	long tot, m;
-
-	tot = 0;
-	while(tot < n){
-		m = read(0, buf+tot, n-tot);
-		if(m < 0 && errno == EINTR)
-			continue;
-		if(m < 0){
-			if(tot > 0)
-				break;
-			werrstr("read standard input: %s", strerror(errno));
-			return -1;
-		}
-		if(m == 0)
-			break;
-		tot += m;
-		p.fd = 0;
-		p.events = POLLIN;
-		if(poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
-			break;
-	}
-	return tot;
-}
-
 static int
 xwrite(Cfid *root, int argc, char **argv)
 {
@@ -262,8 +227,18 @@ xwrite(Cfid *root, int argc, char **argv)
 		return fail(argv[0]);
 	buf = emalloc(f->iounit);
 	r = 0;
-	while((n = fillin(buf, f->iounit)) != 0){
-		if(n < 0 || cwrite(f, buf, n) != n){
+	for(;;){
+		n = read(0, buf, f->iounit);
+		if(n < 0 && errno == EINTR)
+			continue;
+		if(n < 0){
+			werrstr("read standard input: %s", strerror(errno));
+			r = -1;
+			break;
+		}
+		if(n == 0)
+			break;
+		if(cwrite(f, buf, n) != n){
 			r = -1;
 			break;
 		}
