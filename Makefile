@@ -107,7 +107,7 @@ UNITS	= \
 	replay \
 	epoch \
 	cache \
-	readblks \
+	blkrun \
 	dlist \
 	sync \
 	bigtree \

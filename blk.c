@@ -113,6 +113,39 @@ devwrite(vlong off, char *buf, int len)
 	return 0;
 }
 
+/*
+ * n blocks from iov to consecutive addresses from off, with one call
+ * where it can; failures as devwrite's.
+ */
+static int
+devwritev(vlong off, struct iovec *iov, int n)
+{
+	ssize_t r;
+	int i, o;
+
+	if(fs->rdonly || broken()){
+		werrstr("%s", Erdonly);
+		return -1;
+	}
+	do
+		r = pwritev(fs->fd, iov, n, off);
+	while(r == -1 && errno == EINTR);
+	if(r == (ssize_t)n*Blksz)
+		return 0;
+	if(r < 0){
+		werrstr("%s: write %#llx: %s", Eio, (unsigned long long)off, strerror(errno));
+		broke("%s", errstr());
+		return -1;
+	}
+	/* a short write: the rest block by block, which reports what stops it */
+	for(i = r/Blksz; i < n; i++){
+		o = i == r/Blksz ? r%Blksz : 0;
+		if(devwrite(off + (vlong)i*Blksz + o, (char*)iov[i].iov_base + o, Blksz - o) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* An ordering point of the commit protocol (format §9.5). */
 int
 devsync(void)
@@ -1610,17 +1643,13 @@ qput(Qent *e)
 	qunlock(&q->lk);
 }
 
+/* The first entry of the heap, taken out; under q->lk, the heap not empty. */
 static Qent
-qget(void)
+qpop(Wqueue *q)
 {
-	Wqueue *q;
 	Qent e;
 	int i, c;
 
-	q = &fs->wq;
-	qlock(&q->lk);
-	while(q->n == 0)
-		rsleep(&q->nonempty);
 	e = q->heap[0];
 	if(e.kind == Qfree)
 		q->nfree--;
@@ -1635,9 +1664,35 @@ qget(void)
 			break;
 		qswap(q->heap, i, c);
 	}
+	return e;
+}
+
+/*
+ * The next entry into e[0]; if it is a write, the writes of the same
+ * generation to the blocks right after it on the disk follow it, up to
+ * max in all (the heap yields them in address order): the syncer puts
+ * them on the disk with one call.  Returns how many.
+ */
+static int
+qget(Qent *e, int max)
+{
+	Wqueue *q;
+	int n;
+
+	q = &fs->wq;
+	qlock(&q->lk);
+	while(q->n == 0)
+		rsleep(&q->nonempty);
+	e[0] = qpop(q);
+	for(n = 1; n < max && e[0].kind == Qwrite && q->n > 0; n++){
+		if(q->heap[0].kind != Qwrite || q->heap[0].qgen != e[0].qgen
+		|| q->heap[0].addr != e[n-1].addr + Blksz)
+			break;
+		e[n] = qpop(q);
+	}
 	rwakeup(&q->nonfull);
 	qunlock(&q->lk);
-	return e;
+	return n;
 }
 
 /* Are frees waiting in the queue? */
@@ -1736,32 +1791,64 @@ freeaddr(vlong addr, int quiet)
 	qunlock(&a->lk);
 }
 
+/*
+ * Write the blocks of the run e[0..n), consecutive on the disk, skipping
+ * those freed meanwhile: each stretch between them with one pwritev, or
+ * block by block through the disk shim of the crash tests.
+ */
+static void
+writerun(Qent *e, int n)
+{
+	struct iovec iov[Wrbatch];
+	int i, j, k;
+
+	for(i = 0; i < n; i = j){
+		if(getflag(e[i].b) & Bfreed){
+			j = i+1;
+			continue;
+		}
+		for(j = i+1; j < n && !(getflag(e[j].b) & Bfreed); j++)
+			;
+		if(shimon() || j-i == 1){
+			for(k = i; k < j; k++)
+				devwrite(e[k].addr, e[k].b->buf, Blksz);
+			continue;
+		}
+		for(k = i; k < j; k++){
+			iov[k-i].iov_base = e[k].b->buf;
+			iov[k-i].iov_len = Blksz;
+		}
+		devwritev(e[i].addr, iov, j-i);
+	}
+	for(i = 0; i < n; i++){
+		clrflag(e[i].b, Bdirty);
+		dropblk(e[i].b);
+	}
+}
+
 static void
 syncproc(void *arg)
 {
-	Qent e;
-	int r;
+	Qent e[Wrbatch];
+	int n, r;
 
 	USED(arg);
 	for(;;){
-		e = qget();
-		switch(e.kind){
+		n = qget(e, Wrbatch);
+		switch(e[0].kind){
 		case Qwrite:
-			if(!(getflag(e.b) & Bfreed))
-				devwrite(e.addr, e.b->buf, Blksz);
-			clrflag(e.b, Bdirty);
-			dropblk(e.b);
+			writerun(e, n);
 			break;
 		case Qfree:
-			freeaddr(e.addr, e.quiet);
+			freeaddr(e[0].addr, e[0].quiet);
 			break;
 		case Qfence:
 			r = devsync();
-			qlock(&e.f->lk);
-			e.f->err = r;
-			e.f->done = 1;
-			rwakeup(&e.f->r);
-			qunlock(&e.f->lk);
+			qlock(&e[0].f->lk);
+			e[0].f->err = r;
+			e[0].f->done = 1;
+			rwakeup(&e[0].f->r);
+			qunlock(&e[0].f->lk);
 			break;
 		case Qquit:
 			return;

@@ -695,6 +695,7 @@ enum {
 	Syncperiod	= 5,		/* seconds between periodic syncs */
 	Dlcmin		= 4,		/* open deadlist blocks kept: cmax/10 in [Dlcmin, Dlcmax] */
 	Dlcmax		= 512,
+	Wrbatch		= 64,		/* the syncer writes this many consecutive blocks with one call, at most */
 	Wqbatch		= 64,		/* the syncer wakes for this many writes and frees (at most cap/8), or for a fence */
 	Maxslot		= 512,		/* epoch slots: threads that enter epochs, connection threads (Maxconn) among them */
 };
