@@ -5,6 +5,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1297,6 +1298,33 @@ bad:
 }
 
 /* ------------------------------------------------------- batched reads */
+
+/*
+ * Ask the system to start reading the blocks bp[0..n) of a stream into
+ * its page cache, each stretch lying together with one request: the
+ * next read finds them there, or on their way, instead of waiting for
+ * the disk, and they take none of the cache's buffers or the server's
+ * memory.  Holes (addr -1) are skipped.
+ */
+void
+adviseblks(Bptr *bp, int n)
+{
+#ifdef POSIX_FADV_WILLNEED
+	int i, j;
+
+	for(i = 0; i < n; i = j){
+		j = i+1;
+		if(bp[i].addr < 0)
+			continue;
+		while(j < n && bp[j].addr == bp[j-1].addr + Blksz)
+			j++;
+		posix_fadvise(fs->fd, bp[i].addr, (off_t)(j-i)*Blksz, POSIX_FADV_WILLNEED);
+	}
+#else
+	USED(bp);
+	USED(n);
+#endif
+}
 
 /*
  * Read the blocks of the run bp[0..n), consecutive on the disk and none

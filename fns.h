@@ -149,6 +149,7 @@ extern Bptr Zb;
 int	devread(vlong, char*);
 int	devreadn(vlong, char*, int);
 void	readblks(Bptr*, int);
+void	adviseblks(Bptr*, int);
 int	devwrite(vlong, char*, int);
 int	devsync(void);
 Blk*	allocblk(Tree*, int, vlong, int);
