@@ -1,3 +1,0 @@
-#!/bin/sh
-# san: asan tsan
-. "${0%/*}/lib.sh"; unit readblks
