@@ -1370,12 +1370,16 @@ readrun(Bptr *bp, int n)
 	}
 }
 
+static int32_t	rdheld;	/* cache buffers held by readrun, all threads */
+
 /*
  * Bring the data blocks bp[0..n) into the cache, ahead of getblk: the
  * uncached ones that lie next to each other on the disk are read with
  * one call each run (a cold sequential read becomes a few large reads,
  * not a stream of small synchronous ones).  A run holds at most
- * cmax/16 cache buffers while it is read, so it stays within the cache.
+ * cmax/16 cache buffers while it is read, and all runs together cmax/8
+ * (a run that would pass that is left to getblk), so reading ahead never
+ * takes the buffers everyone else waits for.
  * Entries with addr -1 (holes) are skipped.
  */
 void
@@ -1401,8 +1405,12 @@ readblks(Bptr *bp, int n)
 				break;
 			}
 		}
-		if(j-i > 1)
+		if(j-i < 2)
+			continue;
+		/* all runs in flight together hold cmax/8 buffers at most: never all of them */
+		if(aincl(&rdheld, j-i) <= fs->cache.cmax/8)
 			readrun(bp+i, j-i);
+		aincl(&rdheld, -(j-i));
 	}
 }
 

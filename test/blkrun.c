@@ -16,7 +16,7 @@
 enum {
 	Nblk	= 150,
 	Ncache	= 8*2 + Cachemin + 300,
-	Nthr	= 3,
+	Nthr	= 8,
 	Niter	= 200,
 	Nrun	= 100,		/* more than the syncer writes with one call */
 };
