@@ -107,6 +107,7 @@ UNITS	= \
 	replay \
 	epoch \
 	cache \
+	blkrun \
 	dlist \
 	sync \
 	bigtree \

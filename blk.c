@@ -5,11 +5,13 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include "dat.h"
 #include "fns.h"
 #include "atomic.h"
@@ -108,6 +110,39 @@ devwrite(vlong off, char *buf, int len)
 			broke("%s", errstr());
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/*
+ * n blocks from iov to consecutive addresses from off, with one call
+ * where it can; failures as devwrite's.
+ */
+static int
+devwritev(vlong off, struct iovec *iov, int n)
+{
+	ssize_t r;
+	int i, o;
+
+	if(fs->rdonly || broken()){
+		werrstr("%s", Erdonly);
+		return -1;
+	}
+	do
+		r = pwritev(fs->fd, iov, n, off);
+	while(r == -1 && errno == EINTR);
+	if(r == (ssize_t)n*Blksz)
+		return 0;
+	if(r < 0){
+		werrstr("%s: write %#llx: %s", Eio, (unsigned long long)off, strerror(errno));
+		broke("%s", errstr());
+		return -1;
+	}
+	/* a short write: the rest block by block, which reports what stops it */
+	for(i = r/Blksz; i < n; i++){
+		o = i == r/Blksz ? r%Blksz : 0;
+		if(devwrite(off + (vlong)i*Blksz + o, (char*)iov[i].iov_base + o, Blksz - o) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -1262,6 +1297,123 @@ bad:
 	return nil;
 }
 
+/* ------------------------------------------------------- batched reads */
+
+/*
+ * Ask the system to start reading the blocks bp[0..n) of a stream into
+ * its page cache, each stretch lying together with one request: the
+ * next read finds them there, or on their way, instead of waiting for
+ * the disk, and they take none of the cache's buffers or the server's
+ * memory.  Holes (addr -1) are skipped.
+ */
+void
+adviseblks(Bptr *bp, int n)
+{
+#ifdef POSIX_FADV_WILLNEED
+	int i, j;
+
+	for(i = 0; i < n; i = j){
+		j = i+1;
+		if(bp[i].addr < 0)
+			continue;
+		while(j < n && bp[j].addr == bp[j-1].addr + Blksz)
+			j++;
+		posix_fadvise(fs->fd, bp[i].addr, (off_t)(j-i)*Blksz, POSIX_FADV_WILLNEED);
+	}
+#else
+	USED(bp);
+	USED(n);
+#endif
+}
+
+/*
+ * Read the blocks of the run bp[0..n), consecutive on the disk and none
+ * cached when looked at, with one preadv into cache buffers, and cache
+ * those whose hash matches.  Best effort: anything that fails or was
+ * cached meanwhile is left to getblk, which reports errors itself.
+ */
+static void
+readrun(Bptr *bp, int n)
+{
+	struct iovec iov[Rdbatch];
+	Blk *b[Rdbatch];
+	QLock *s;
+	Blk *o;
+	ssize_t r;
+	int i;
+
+	for(i = 0; i < n; i++){
+		b[i] = pluck();
+		iov[i].iov_base = b[i]->buf;
+		iov[i].iov_len = Blksz;
+	}
+	do
+		r = preadv(fs->fd, iov, n, bp[0].addr);
+	while(r == -1 && errno == EINTR);
+	for(i = 0; i < n; i++){
+		if(r < (ssize_t)(i+1)*Blksz || blkhash(b[i]->buf, Blksz) != bp[i].hash){
+			dropblk(b[i]);
+			continue;
+		}
+		b[i]->bp = bp[i];
+		b[i]->type = Tdat;
+		b[i]->data = b[i]->buf;
+		/* the stripe: nobody is reading this block into the cache meanwhile */
+		s = &fs->cache.stripe[ihash(bp[i].addr) % Nstripe];
+		qlock(s);
+		if((o = cachelookup(bp[i].addr)) != nil)
+			dropblk(o);
+		else if(cacheins(b[i]) == -1)
+			broke("%s", errstr());
+		qunlock(s);
+		dropblk(b[i]);
+	}
+}
+
+static int32_t	rdheld;	/* cache buffers held by readrun, all threads */
+
+/*
+ * Bring the data blocks bp[0..n) into the cache, ahead of getblk: the
+ * uncached ones that lie next to each other on the disk are read with
+ * one call each run (a cold sequential read becomes a few large reads,
+ * not a stream of small synchronous ones).  A run holds at most
+ * cmax/16 cache buffers while it is read, and all runs together cmax/8
+ * (a run that would pass that is left to getblk), so reading ahead never
+ * takes the buffers everyone else waits for.
+ * Entries with addr -1 (holes) are skipped.
+ */
+void
+readblks(Bptr *bp, int n)
+{
+	Blk *b;
+	int i, j, max;
+
+	max = MIN(Rdbatch, fs->cache.cmax/16);
+	for(i = 0; i < n; i = j){
+		j = i+1;
+		if(bp[i].addr < 0 || bp[i].addr % Blksz != 0 || getarena(bp[i].addr) == nil)
+			continue;
+		if((b = cachelookup(bp[i].addr)) != nil){
+			dropblk(b);
+			continue;
+		}
+		for(j = i+1; j < n && j-i < max; j++){
+			if(bp[j].addr != bp[j-1].addr + Blksz || getarena(bp[j].addr) != getarena(bp[i].addr))
+				break;
+			if((b = cachelookup(bp[j].addr)) != nil){
+				dropblk(b);
+				break;
+			}
+		}
+		if(j-i < 2)
+			continue;
+		/* all runs in flight together hold cmax/8 buffers at most: never all of them */
+		if(aincl(&rdheld, j-i) <= fs->cache.cmax/8)
+			readrun(bp+i, j-i);
+		aincl(&rdheld, -(j-i));
+	}
+}
+
 /*
  * A new block for tree t (nil: none), zeroed so that its slack is zero
  * (format §15); seq asks for the lowest free block (streaming data).
@@ -1527,17 +1679,13 @@ qput(Qent *e)
 	qunlock(&q->lk);
 }
 
+/* The first entry of the heap, taken out; under q->lk, the heap not empty. */
 static Qent
-qget(void)
+qpop(Wqueue *q)
 {
-	Wqueue *q;
 	Qent e;
 	int i, c;
 
-	q = &fs->wq;
-	qlock(&q->lk);
-	while(q->n == 0)
-		rsleep(&q->nonempty);
 	e = q->heap[0];
 	if(e.kind == Qfree)
 		q->nfree--;
@@ -1552,9 +1700,35 @@ qget(void)
 			break;
 		qswap(q->heap, i, c);
 	}
+	return e;
+}
+
+/*
+ * The next entry into e[0]; if it is a write, the writes of the same
+ * generation to the blocks right after it on the disk follow it, up to
+ * max in all (the heap yields them in address order): the syncer puts
+ * them on the disk with one call.  Returns how many.
+ */
+static int
+qget(Qent *e, int max)
+{
+	Wqueue *q;
+	int n;
+
+	q = &fs->wq;
+	qlock(&q->lk);
+	while(q->n == 0)
+		rsleep(&q->nonempty);
+	e[0] = qpop(q);
+	for(n = 1; n < max && e[0].kind == Qwrite && q->n > 0; n++){
+		if(q->heap[0].kind != Qwrite || q->heap[0].qgen != e[0].qgen
+		|| q->heap[0].addr != e[n-1].addr + Blksz)
+			break;
+		e[n] = qpop(q);
+	}
 	rwakeup(&q->nonfull);
 	qunlock(&q->lk);
-	return e;
+	return n;
 }
 
 /* Are frees waiting in the queue? */
@@ -1653,32 +1827,64 @@ freeaddr(vlong addr, int quiet)
 	qunlock(&a->lk);
 }
 
+/*
+ * Write the blocks of the run e[0..n), consecutive on the disk, skipping
+ * those freed meanwhile: each stretch between them with one pwritev, or
+ * block by block through the disk shim of the crash tests.
+ */
+static void
+writerun(Qent *e, int n)
+{
+	struct iovec iov[Wrbatch];
+	int i, j, k;
+
+	for(i = 0; i < n; i = j){
+		if(getflag(e[i].b) & Bfreed){
+			j = i+1;
+			continue;
+		}
+		for(j = i+1; j < n && !(getflag(e[j].b) & Bfreed); j++)
+			;
+		if(shimon() || j-i == 1){
+			for(k = i; k < j; k++)
+				devwrite(e[k].addr, e[k].b->buf, Blksz);
+			continue;
+		}
+		for(k = i; k < j; k++){
+			iov[k-i].iov_base = e[k].b->buf;
+			iov[k-i].iov_len = Blksz;
+		}
+		devwritev(e[i].addr, iov, j-i);
+	}
+	for(i = 0; i < n; i++){
+		clrflag(e[i].b, Bdirty);
+		dropblk(e[i].b);
+	}
+}
+
 static void
 syncproc(void *arg)
 {
-	Qent e;
-	int r;
+	Qent e[Wrbatch];
+	int n, r;
 
 	USED(arg);
 	for(;;){
-		e = qget();
-		switch(e.kind){
+		n = qget(e, Wrbatch);
+		switch(e[0].kind){
 		case Qwrite:
-			if(!(getflag(e.b) & Bfreed))
-				devwrite(e.addr, e.b->buf, Blksz);
-			clrflag(e.b, Bdirty);
-			dropblk(e.b);
+			writerun(e, n);
 			break;
 		case Qfree:
-			freeaddr(e.addr, e.quiet);
+			freeaddr(e[0].addr, e[0].quiet);
 			break;
 		case Qfence:
 			r = devsync();
-			qlock(&e.f->lk);
-			e.f->err = r;
-			e.f->done = 1;
-			rwakeup(&e.f->r);
-			qunlock(&e.f->lk);
+			qlock(&e[0].f->lk);
+			e[0].f->err = r;
+			e[0].f->done = 1;
+			rwakeup(&e[0].f->r);
+			qunlock(&e[0].f->lk);
 			break;
 		case Qquit:
 			return;

@@ -683,6 +683,7 @@ typedef struct Bvec	Bvec;
 
 enum {
 	Nstripe		= 32,		/* striped locks serialising cache-miss reads */
+	Rdbatch		= 64,		/* readblks: blocks read with one call, at most (1 MiB) */
 	Reamminarena	= 8,
 	Reammaxarena	= 32,
 	Growarenas	= 4,		/* grow appends this many arenas */
@@ -694,6 +695,7 @@ enum {
 	Syncperiod	= 5,		/* seconds between periodic syncs */
 	Dlcmin		= 4,		/* open deadlist blocks kept: cmax/10 in [Dlcmin, Dlcmax] */
 	Dlcmax		= 512,
+	Wrbatch		= 64,		/* the syncer writes this many consecutive blocks with one call, at most */
 	Wqbatch		= 64,		/* the syncer wakes for this many writes and frees (at most cap/8), or for a fence */
 	Maxslot		= 512,		/* epoch slots: threads that enter epochs, connection threads (Maxconn) among them */
 };

@@ -148,6 +148,8 @@ extern Bptr Zb;
 /* blk.c: device, blocks, allocation, the allocation log, the syncer */
 int	devread(vlong, char*);
 int	devreadn(vlong, char*, int);
+void	readblks(Bptr*, int);
+void	adviseblks(Bptr*, int);
 int	devwrite(vlong, char*, int);
 int	devsync(void);
 Blk*	allocblk(Tree*, int, vlong, int);

@@ -1697,40 +1697,91 @@ badread(uvlong q, uvlong off)
 	return -1;
 }
 
-/* Bytes [off, off+n) of file q, all below its length, from t; holes read as zeros. */
+/*
+ * The pointers of the blocks of file q from offset bo (a block boundary)
+ * up to end, at most Rdbatch of them; holes get address -1.  How many,
+ * or -1 with the offset that failed in *bad.
+ */
+static int
+lookupblks(Tree *t, uvlong q, uvlong bo, uvlong end, Bptr *bp, uvlong *bad)
+{
+	char k[Offksz], kb[Keymax+Inlmax];
+	Key key;
+	Kvp kv;
+	int nb, r;
+
+	for(nb = 0; nb < Rdbatch && bo + (uvlong)nb*Blksz < end; nb++){
+		packdatkey(k, q, bo + (uvlong)nb*Blksz);
+		key.k = k;
+		key.nk = Offksz;
+		if((r = btlookup(t, &key, &kv, kb, sizeof kb)) == -1){
+			*bad = bo + (uvlong)nb*Blksz;
+			return -1;
+		}
+		if(r == 0 || kv.nv != Ptrsz)
+			bp[nb].addr = -1;
+		else
+			bp[nb] = unpackbp(kv.v);
+	}
+	return nb;
+}
+
+/*
+ * Bytes [off, off+n) of file q, all below its length, from t; holes read
+ * as zeros.  The pointers of up to Rdbatch blocks are looked up first,
+ * so that readblks can read the uncached ones lying together on the disk
+ * with one call, then the bytes are copied out block by block.
+ */
 static int
 readdata(Tree *t, uvlong q, uvlong off, uchar *buf, long n)
 {
-	char k[Offksz], kb[Keymax+Inlmax];
-	uvlong bo;
+	Bptr bp[Rdbatch];
+	uvlong bad;
 	long m, in;
-	Key key;
-	Kvp kv;
 	Blk *b;
-	int r;
+	int i, nb;
 
 	while(n > 0){
-		in = off % Blksz;
-		bo = off - in;
-		m = MIN(n, Blksz - in);
-		packdatkey(k, q, bo);
-		key.k = k;
-		key.nk = Offksz;
-		if((r = btlookup(t, &key, &kv, kb, sizeof kb)) == -1)
-			return badread(q, bo);
-		if(r == 0 || kv.nv != Ptrsz)
-			memset(buf, 0, m);
-		else{
-			if((b = getblk(unpackbp(kv.v), GBraw)) == nil)
-				return badread(q, bo);
-			memcpy(buf, b->buf + in, m);
-			dropblk(b);
+		if((nb = lookupblks(t, q, off - off%Blksz, off + n, bp, &bad)) == -1)
+			return badread(q, bad);
+		if(nb > 1)
+			readblks(bp, nb);
+		for(i = 0; i < nb; i++){
+			in = off % Blksz;
+			m = MIN(n, Blksz - in);
+			if(bp[i].addr == -1)
+				memset(buf, 0, m);
+			else{
+				if((b = getblk(bp[i], GBraw)) == nil)
+					return badread(q, off - in);
+				memcpy(buf, b->buf + in, m);
+				dropblk(b);
+			}
+			buf += m;
+			off += m;
+			n -= m;
 		}
-		buf += m;
-		off += m;
-		n -= m;
 	}
 	return 0;
+}
+
+/*
+ * After a large read ending at off, the blocks that follow it in file q
+ * (up to Rdbatch, below len) are announced to the system (adviseblks),
+ * so that a stream's next read finds them read or on their way.  Best
+ * effort: a failed lookup only means no read-ahead.
+ */
+static void
+readahead(Tree *t, uvlong q, uvlong off, uvlong len)
+{
+	Bptr bp[Rdbatch];
+	uvlong bad;
+	int nb;
+
+	off += (Blksz - off%Blksz) % Blksz;
+	if(off >= len || (nb = lookupblks(t, q, off, len, bp, &bad)) <= 0)
+		return;
+	adviseblks(bp, nb);
 }
 
 /* /adm/status: a read at offset 0 makes its text afresh; later offsets read that text. */
@@ -1795,6 +1846,8 @@ fsread(Req *q, Fcall *r)
 			n = e->d.length - t->offset;
 		if(readdata(&tr, e->d.qid.path, t->offset, buf, n) == -1)
 			goto out;
+		if(n >= Rdbatch*Blksz/4)
+			readahead(&tr, e->d.qid.path, t->offset + n, e->d.length);
 	}
 	r->type = Rread;
 	r->count = n;

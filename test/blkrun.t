@@ -1,0 +1,3 @@
+#!/bin/sh
+# san: asan tsan
+. "${0%/*}/lib.sh"; unit blkrun
