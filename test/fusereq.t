@@ -25,7 +25,9 @@ settle() {
 	done
 }
 
-# the requests the server was sent while running "$@", by type
+# the requests the server was sent while running "$@", by type, but
+# for Tclunk: the kernel's forgets of earlier nodes may land in any
+# window, the later the more loaded the machine
 reqs() {
 	settle
 	n=$(wc -l <"$T/gefs.log")
@@ -33,7 +35,7 @@ reqs() {
 	st=$?
 	settle
 	tail -n +$((n+1)) "$T/gefs.log" | grep '←' >"$T/sent"
-	sed 's/.*← \(T[a-z]*\).*/\1/' "$T/sent" | sort | uniq -c |
+	sed 's/.*← \(T[a-z]*\).*/\1/' "$T/sent" | grep -v '^Tclunk$' | sort | uniq -c |
 		awk '{printf "%s%s %s", sep, $2, $1; sep=", "} END{print ""}'
 	return $st
 }
@@ -42,8 +44,8 @@ walks() { grep -c "← Twalk.*nwname $1\$" "$T/sent"; }
 
 echo hello >"$M/f"
 cat "$M/f" >/dev/null
-is "$(reqs cat "$M/f")" "Tclunk 1, Topen 1, Twalk 1" \
-	"cat of an unchanged file: a walk, an open of its fid (the data is cached), a clunk"
+is "$(reqs cat "$M/f")" "Topen 1, Twalk 1" \
+	"cat of an unchanged file: a walk, an open of its fid (the data is cached)"
 is "$(cat "$T/out")" hello "and reads it"
 is "$(walks 0)" 0 "no clone walked"
 
@@ -74,12 +76,16 @@ hello again" "a second open while one is open"
 is "$(head -1 <&3)" hello "the first still reads"
 exec 3<&-
 
-# create takes the directory's spare fid from its lookup
+# a create sends no Tstat: the kernel gets the server's attributes when
+# it asks.  (Whether it clones the directory's fid depends on which of
+# the kernel's lookups took the directory's spare fid first, which
+# varies with timing: not asserted.)
 mkdir "$M/d"
 ls -d "$M/d" >/dev/null
-is "$(reqs sh -c "echo x >'$M/d/x'")" "Tclunk 2, Tcreate 1, Twalk 2, Twrite 1" \
-	"a create: walks of the directory and the name (which fails), no clone, no stat"
-is "$(walks 0)" 0 "no clone walked"
+reqs sh -c "echo x >'$M/d/x'" >"$T/counts"
+is "$(tr ',' '\n' <"$T/counts" | grep -c 'Tstat')" 0 "a create: no stat"
+is "$(tr ',' '\n' <"$T/counts" | grep -E 'Tcreate|Twrite' | tr -d ' ' | tr '\n' ' ')" "Tcreate1 Twrite1 " \
+	"one create, one write"
 is "$(p9 read /d/x)" x "the file is at the server"
 is "$(stat -c '%s %a' "$M/d/x")" "2 644" "its attributes are the server's"
 # the server masks the mode asked for with the directory's
@@ -90,7 +96,7 @@ is "$(p9 ls -l /d/m | cut -c2-11)" "$(ls -l "$M/d/m" | cut -c1-10)" "the same as
 rm "$M/d/x"
 if p9 stat /d/x >/dev/null 2>&1; then notok "removed"; else ok "removed"; fi
 
-fusermount3 -u "$M"
+fuseumount "$M"
 is "$?" 0 "unmount"
 stopgefs
 is "$?" 0 "gefs exits 0"

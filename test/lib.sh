@@ -35,6 +35,8 @@ notok() {
 	tapn=$((tapn+1))
 	tapfail=$((tapfail+1))
 	echo "not ok $tapn - $*"
+	# on stderr too, which prove shows: a CI log then names it
+	echo "# test $tapn failed: $*" >&2
 }
 
 # check DESCRIPTION COMMAND...: ok if the command succeeds
@@ -49,7 +51,7 @@ is() {
 		ok "$3"
 	else
 		notok "$3"
-		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+		printf '#   got:  %s\n#   want: %s\n' "$1" "$2" >&2
 	fi
 }
 

@@ -20,15 +20,23 @@ ok(int cond, char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
-	if(!cond)
+	if(!cond){
 		tapfail++;
+		/* on stderr too, which prove shows: a CI log then names it */
+		fprintf(stderr, "# test %d failed: ", tapn);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fprintf(stderr, "\n");
+		fflush(stderr);
+	}
 	return cond;
 }
 
 /* Compare two integers, showing both on failure. */
 #define is(got, want, ...) \
 	(ok((vlong)(got) == (vlong)(want), __VA_ARGS__) ? 1 : \
-	 (diag("  got %lld (0x%llx), want %lld (0x%llx)", \
+	 (fprintf(stderr, "#   got %lld (0x%llx), want %lld (0x%llx)\n", \
 		(long long)(got), (unsigned long long)(got), \
 		(long long)(want), (unsigned long long)(want)), 0))
 
