@@ -96,26 +96,45 @@ opcreate(char *name)
 	return 0;
 }
 
+/*
+ * Delete the snapshots names[0..n), timed: the deletions in all
+ * (delete_ms), the commit after them (sync_ms), the space they gave
+ * back once it settled (freed_mb).  The line starts with what.
+ */
 static int
-opdelete(char *name)
+deletesnaps(char *what, char **names, int n)
 {
-	vlong t0, t1, t2, u0, u1;
+	vlong t, t0, t1, u0, u1;
+	int i;
 
 	/* what earlier commits freed comes back first, so it is not counted */
 	if((u0 = settled()) == -1)
 		return -1;
+	t = 0;
+	for(i = 0; i < n; i++){
+		t0 = monons();
+		if(snapdelete(names[i]) == -1)
+			return -1;
+		t += monons() - t0;
+	}
 	t0 = monons();
-	if(snapdelete(name) == -1)
-		return -1;
-	t1 = monons();
 	if(fssync() == -1)
 		return -1;
-	t2 = monons();
+	t1 = monons();
 	if((u1 = settled()) == -1)
 		return -1;
-	printf("op=delete name=%s delete_ms=%.3f sync_ms=%.3f freed_mb=%.3f\n", name,
-		ms(t0, t1), ms(t1, t2), (double)(u0 - u1) / (1024*1024));
+	printf("%s delete_ms=%.3f sync_ms=%.3f freed_mb=%.3f\n", what,
+		t / 1e6, ms(t0, t1), (double)(u0 - u1) / (1024*1024));
 	return 0;
+}
+
+static int
+opdelete(char *name)
+{
+	char what[Keymax+32];
+
+	snprintf(what, sizeof what, "op=delete name=%s", name);
+	return deletesnaps(what, &name, 1);
 }
 
 /* An automatic snapshot's label: MOUNT@minute.STAMP, @hour., @day. */
@@ -129,39 +148,22 @@ isauto(char *name)
 static int
 oppurge(void)
 {
-	vlong t, t0, t1, u0, u1;
+	char what[64], **names;
 	Label *l;
 	int i, n, np, r;
 
 	if((n = snaplist(&l)) == -1)
 		return -1;
-	if((u0 = settled()) == -1){
-		freelabels(l, n);
-		return -1;
-	}
-	t = 0;
+	names = emalloc((n+1) * sizeof names[0]);
 	np = 0;
-	r = 0;
-	for(i = 0; i < n && r == 0; i++){
-		if(!isauto(l[i].name))
-			continue;
-		t0 = monons();
-		r = snapdelete(l[i].name);
-		t += monons() - t0;
-		np++;
-	}
+	for(i = 0; i < n; i++)
+		if(isauto(l[i].name))
+			names[np++] = l[i].name;
+	snprintf(what, sizeof what, "op=purge purged=%d", np);
+	r = deletesnaps(what, names, np);
+	free(names);
 	freelabels(l, n);
-	if(r == -1)
-		return -1;
-	t0 = monons();
-	if(fssync() == -1)
-		return -1;
-	t1 = monons();
-	if((u1 = settled()) == -1)
-		return -1;
-	printf("op=purge purged=%d delete_ms=%.3f sync_ms=%.3f freed_mb=%.3f\n", np,
-		t / 1e6, ms(t0, t1), (double)(u0 - u1) / (1024*1024));
-	return 0;
+	return r;
 }
 
 static int
